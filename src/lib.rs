@@ -35,7 +35,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-#[cfg(feature = "alloc")]
+#[cfg(any(feature = "alloc", test, fuzzing))]
 extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;

@@ -34,6 +34,9 @@
 mod error;
 mod event;
 mod flags;
+#[cfg(any(test, fuzzing))]
+#[doc(hidden)]
+pub mod reference;
 
 pub use error::Error;
 pub use event::{

@@ -1,0 +1,105 @@
+//! A naive reference twin of [`parse`](super::parse), byte by byte, and a
+//! check that the two agree on any input. Shared by the unit tests (also
+//! under Miri) and the fuzz target; compiled only for those.
+
+use alloc::vec::Vec;
+use core::ffi::CStr;
+
+use super::{EventError, EventFlags, ParseErrorKind, parse};
+
+/// The obvious parser: byte by byte, no cleverness. Returns the events as
+/// (wd, mask, cookie, name) and where and why it stopped.
+pub fn naive(bytes: &[u8]) -> (Vec<(i32, u32, u32, Vec<u8>)>, usize, Option<ParseErrorKind>) {
+    let mut out = Vec::new();
+    let mut at = 0;
+    loop {
+        if at == bytes.len() {
+            return (out, at, None);
+        }
+        if bytes.len() - at < 16 {
+            return (
+                out,
+                at,
+                Some(ParseErrorKind::TruncatedHeader {
+                    available: bytes.len() - at,
+                }),
+            );
+        }
+        let u = |i: usize| u32::from_ne_bytes(bytes[at + i..at + i + 4].try_into().unwrap());
+        let (wd, mask, cookie, len) = (u(0) as i32, u(4), u(8), u(12) as usize);
+        let left = bytes.len() - at - 16;
+        if len > left {
+            return (
+                out,
+                at,
+                Some(ParseErrorKind::TruncatedName {
+                    len,
+                    available: left,
+                }),
+            );
+        }
+        let field = &bytes[at + 16..at + 16 + len];
+        if len > 0 && field[len - 1] != 0 {
+            return (out, at, Some(ParseErrorKind::UnterminatedName { len }));
+        }
+        let mut name = Vec::new();
+        for &b in field {
+            if b == 0 {
+                break;
+            }
+            name.push(b);
+        }
+        out.push((wd, mask, cookie, name));
+        at += 16 + len;
+    }
+}
+
+/// Runs both parsers on `bytes` and panics unless they agree on every
+/// event, the error, its offset, and the bytes consumed + remainder.
+pub fn agree(bytes: &[u8]) {
+    let (want, stop, why) = naive(bytes);
+    let mut events = parse(bytes);
+    let mut got = Vec::new();
+    let mut err = None;
+    for item in &mut events {
+        match item {
+            Ok(e) => {
+                assert_eq!(
+                    e.name().map(CStr::to_bytes).unwrap_or_default(),
+                    e.name_bytes()
+                );
+                got.push((e.wd(), e.mask().bits(), e.cookie(), e.name_bytes().to_vec()));
+            }
+            Err(EventError::QueueOverflow) => {
+                got.push((-1, EventFlags::Q_OVERFLOW.bits(), 0, Vec::new()))
+            }
+            Err(EventError::Malformed(e)) => {
+                assert!(err.is_none(), "only one error, then the end");
+                err = Some(e);
+            }
+        }
+    }
+    // Overflow records are compared by their mask bit, whatever their wd.
+    let want: Vec<_> = want
+        .into_iter()
+        .map(|w| {
+            if w.1 & EventFlags::Q_OVERFLOW.bits() != 0 {
+                (-1, EventFlags::Q_OVERFLOW.bits(), 0, Vec::new())
+            } else {
+                w
+            }
+        })
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(err.map(|e| e.kind()), why);
+    if let Some(e) = err {
+        assert_eq!(e.offset(), stop);
+    }
+    assert_eq!(
+        events.offset() + events.remainder().len(),
+        bytes.len().max(events.offset())
+    );
+    assert_eq!(events.offset(), stop);
+    assert_eq!(events.remainder(), &bytes[stop..]);
+    assert!(events.next().is_none(), "fused");
+}
