@@ -1,6 +1,6 @@
 //! The seed example of inotify_simple, in Rust.
 //!
-//! In a fresh directory: watch CREATE|DELETE|MODIFY|DELETE_SELF, make and
+//! In a fresh directory: watch `CREATE|DELETE|MODIFY|DELETE_SELF`, make and
 //! remove a subdirectory and a file, remove the directory itself, then read
 //! and print every event with its flags, as inotify_simple prints them.
 //!

@@ -6,7 +6,8 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// A byte buffer the kernel can read records into: `[u8]`,
+/// A byte buffer the kernel can read records into: `[u8]`, `Vec<u8>` (its
+/// length, with `alloc`),
 /// `[MaybeUninit<u8>]`, or arrays of either, at any alignment.
 ///
 /// Sealed: the crate relies on the kernel writing only initialised bytes.
@@ -53,10 +54,21 @@ impl<const N: usize> Buffer for [MaybeUninit<u8>; N] {
 
 /// `read(2)` into `buf`, returning the bytes the kernel filled.
 #[inline]
-pub(crate) fn read_into<'b, Fd: rustix::fd::AsFd>(
+pub(crate) fn read_into<Fd: rustix::fd::AsFd>(
     fd: Fd,
-    buf: &'b mut [MaybeUninit<u8>],
-) -> rustix::io::Result<&'b [u8]> {
+    buf: &mut [MaybeUninit<u8>],
+) -> rustix::io::Result<&[u8]> {
     let (filled, _) = rustix::io::read(fd, buf)?;
     Ok(filled)
+}
+
+#[cfg(feature = "alloc")]
+impl sealed::Sealed for alloc::vec::Vec<u8> {}
+/// A `Vec`'s initialised length is the buffer (not its spare capacity).
+#[cfg(feature = "alloc")]
+impl Buffer for alloc::vec::Vec<u8> {
+    #[inline]
+    fn as_uninit(&mut self) -> &mut [MaybeUninit<u8>] {
+        self.as_mut_slice().as_uninit()
+    }
 }

@@ -173,22 +173,19 @@ pub(crate) fn wait_readable(fd: BorrowedFd<'_>, wait: &Wait<'_>) -> Result<Ready
         return Ok(Ready::Readable);
     }
     let timeout = wait.timeout.map(timespec);
-    let ready = match wait.waker {
-        Some(w) => {
-            let mut fds = [
-                PollFd::new(&fd, PollFlags::IN),
-                PollFd::new(w, PollFlags::IN),
-            ];
-            rustix::event::poll(&mut fds, timeout.as_ref())?;
-            if !fds[1].revents().is_empty() {
-                return Ok(Ready::Nothing);
-            }
-            !fds[0].revents().is_empty()
+    let ready = if let Some(w) = wait.waker {
+        let mut fds = [
+            PollFd::new(&fd, PollFlags::IN),
+            PollFd::new(w, PollFlags::IN),
+        ];
+        rustix::event::poll(&mut fds, timeout.as_ref())?;
+        if !fds[1].revents().is_empty() {
+            return Ok(Ready::Nothing);
         }
-        None => {
-            let mut fds = [PollFd::new(&fd, PollFlags::IN)];
-            rustix::event::poll(&mut fds, timeout.as_ref())? > 0
-        }
+        !fds[0].revents().is_empty()
+    } else {
+        let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+        rustix::event::poll(&mut fds, timeout.as_ref())? > 0
     };
     if !ready {
         return Ok(Ready::Nothing);

@@ -63,7 +63,6 @@ pub const DEFAULT_BUFFER_LEN: usize = 4096;
 /// ```
 #[doc(alias = "parse_events")]
 #[inline]
-#[must_use]
 pub fn parse(bytes: &[u8]) -> Events<'_> {
     Events {
         bytes,
@@ -361,14 +360,14 @@ impl<'buf> Events<'buf> {
         self.failed || self.offset >= self.bytes.len()
     }
 
-    fn fail(&mut self, kind: ParseErrorKind) -> Option<Result<Event<'buf>, EventError>> {
+    fn fail(&mut self, kind: ParseErrorKind) -> Result<Event<'buf>, EventError> {
         let err = ParseError {
             offset: self.offset,
             kind,
         };
         // Stop here: the remainder keeps the bad record, `next` yields None.
         self.failed = true;
-        Some(Err(EventError::Malformed(err)))
+        Err(EventError::Malformed(err))
     }
 }
 
@@ -382,9 +381,9 @@ impl<'buf> Iterator for Events<'buf> {
             return None;
         }
         let Some((header, tail)) = rest.split_first_chunk::<HEADER_LEN>() else {
-            return self.fail(ParseErrorKind::TruncatedHeader {
+            return Some(self.fail(ParseErrorKind::TruncatedHeader {
                 available: rest.len(),
-            });
+            }));
         };
         let word = |i: usize| [header[i], header[i + 1], header[i + 2], header[i + 3]];
         let wd = i32::from_ne_bytes(word(0));
@@ -392,14 +391,14 @@ impl<'buf> Iterator for Events<'buf> {
         let cookie = u32::from_ne_bytes(word(8));
         let len = u32::from_ne_bytes(word(12)) as usize;
         let Some(name_field) = tail.get(..len) else {
-            return self.fail(ParseErrorKind::TruncatedName {
+            return Some(self.fail(ParseErrorKind::TruncatedName {
                 len,
                 available: tail.len(),
-            });
+            }));
         };
         if let Some(&last) = name_field.last() {
             if last != 0 {
-                return self.fail(ParseErrorKind::UnterminatedName { len });
+                return Some(self.fail(ParseErrorKind::UnterminatedName { len }));
             }
         }
         // `len <= tail.len()`, so this cannot overflow or pass the end.

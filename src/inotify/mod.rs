@@ -111,7 +111,7 @@ pub fn rm_watch(fd: impl AsFd, wd: i32) -> Result<(), Errno> {
 /// # Errors
 /// `EAGAIN` (non-blocking, nothing queued), `EINVAL` (buffer too small for
 /// the next event), `EINTR` (a signal handler ran), `EBADF`.
-pub fn read<'b, B: Buffer + ?Sized>(fd: impl AsFd, buf: &'b mut B) -> Result<Events<'b>, Errno> {
+pub fn read<B: Buffer + ?Sized>(fd: impl AsFd, buf: &mut B) -> Result<Events<'_>, Errno> {
     Ok(parse(read_into(fd, buf.as_uninit())?))
 }
 
@@ -335,9 +335,8 @@ impl FromRawFd for Inotify {
     /// `fd` must be an open inotify descriptor that nothing else owns.
     unsafe fn from_raw_fd(fd: RawFd) -> Self {
         // SAFETY: forwarded to the caller.
-        Self {
-            fd: unsafe { OwnedFd::from_raw_fd(fd) },
-        }
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        Self { fd }
     }
 }
 

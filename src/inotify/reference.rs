@@ -7,9 +7,13 @@ use core::ffi::CStr;
 
 use super::{EventError, EventFlags, ParseErrorKind, parse};
 
-/// The obvious parser: byte by byte, no cleverness. Returns the events as
-/// (wd, mask, cookie, name) and where and why it stopped.
-pub fn naive(bytes: &[u8]) -> (Vec<(i32, u32, u32, Vec<u8>)>, usize, Option<ParseErrorKind>) {
+/// One event as the naive parser sees it: (wd, mask, cookie, name).
+pub type NaiveEvent = (i32, u32, u32, Vec<u8>);
+
+/// The obvious parser: byte by byte, no cleverness. Returns the events,
+/// where it stopped, and why.
+#[must_use]
+pub fn naive(bytes: &[u8]) -> (Vec<NaiveEvent>, usize, Option<ParseErrorKind>) {
     let mut out = Vec::new();
     let mut at = 0;
     loop {
@@ -71,7 +75,7 @@ pub fn agree(bytes: &[u8]) {
                 got.push((e.wd(), e.mask().bits(), e.cookie(), e.name_bytes().to_vec()));
             }
             Err(EventError::QueueOverflow) => {
-                got.push((-1, EventFlags::Q_OVERFLOW.bits(), 0, Vec::new()))
+                got.push((-1, EventFlags::Q_OVERFLOW.bits(), 0, Vec::new()));
             }
             Err(EventError::Malformed(e)) => {
                 assert!(err.is_none(), "only one error, then the end");

@@ -1,4 +1,4 @@
-//! `syscall` on x86_64: number in `rax`, arguments in `rdi rsi rdx r10 r8 r9`,
+//! `syscall` on `x86_64`: number in `rax`, arguments in `rdi rsi rdx r10 r8 r9`,
 //! result in `rax`; the instruction clobbers `rcx` and `r11`.
 
 use core::arch::asm;

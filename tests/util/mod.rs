@@ -4,7 +4,8 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Skips the rest of a test, saying why on stderr (visible with
 /// `--nocapture` and in CI logs), and counts it in `SKIPPED`.
@@ -28,7 +29,10 @@ pub fn is_root() -> bool {
 
 /// The number of open descriptors of this process.
 pub fn count_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").expect("read /proc/self/fd").count() - 1
+    std::fs::read_dir("/proc/self/fd")
+        .expect("read /proc/self/fd")
+        .count()
+        - 1
 }
 
 /// The open descriptors of this process, sorted, with what they point to.
@@ -52,13 +56,20 @@ pub fn list_fds() -> Vec<(i32, std::path::PathBuf)> {
 /// and measure with [`count_allocs`].
 pub struct CountingAlloc;
 
-static COUNTING: AtomicBool = AtomicBool::new(false);
+thread_local! {
+    /// Whether this thread's allocations are being counted.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
 static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+fn counting() -> bool {
+    COUNTING.try_with(Cell::get).unwrap_or(false)
+}
 
 // SAFETY: forwards every call to `System` unchanged; only counts.
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
+        if counting() {
             ALLOCS.fetch_add(1, Ordering::Relaxed);
         }
         // SAFETY: forwarded contract.
@@ -69,7 +80,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
+        if counting() {
             ALLOCS.fetch_add(1, Ordering::Relaxed);
         }
         // SAFETY: forwarded contract.
@@ -77,23 +88,28 @@ unsafe impl GlobalAlloc for CountingAlloc {
     }
 }
 
-/// Runs `f` with counting on and returns its result and the number of
-/// allocations (in any thread) made meanwhile. Tests using it should run
-/// alone in their binary or hold [`SERIAL`], since the count is global.
+/// Runs `f` with counting on for the calling thread and returns its result
+/// and the number of allocations that thread made meanwhile. Other threads
+/// (the test harness's, other tests') are not counted. Tests using it hold
+/// [`serial`] so that the shared counter is theirs alone.
 pub fn count_allocs<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let _serial = serial();
     ALLOCS.store(0, Ordering::SeqCst);
-    COUNTING.store(true, Ordering::SeqCst);
+    COUNTING.with(|c| c.set(true));
     let out = f();
-    COUNTING.store(false, Ordering::SeqCst);
+    COUNTING.with(|c| c.set(false));
     (out, ALLOCS.load(Ordering::SeqCst))
 }
 
 /// Serialises tests that measure process-wide state (allocations, fds).
+/// Not reentrant: [`count_allocs`] takes it itself.
 pub static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Locks [`SERIAL`], ignoring poisoning by an earlier failed test.
 pub fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The environment variable that tells a re-executed test binary it is the
@@ -114,23 +130,100 @@ pub const CHILD_ENV: &str = "KERNFD_TEST_CHILD";
 /// Returns `true` in the parent (once the child passed) and `false` in the
 /// child, which then runs the body; its verdict is its exit status.
 pub fn in_child(name: &str) -> bool {
+    in_child_ns(name, rustix::thread::UnshareFlags::empty())
+}
+
+/// Like [`in_child`], with the child started in new namespaces: `ns` is
+/// unshared between fork and exec (while the child is single-threaded, as
+/// `CLONE_NEWUSER` requires). With `NEWUSER` the caller's uid and gid map to
+/// root inside; with `NEWNS` the whole tree is made private, so nothing the
+/// child mounts reaches the machine.
+pub fn in_child_ns(name: &str, ns: rustix::thread::UnshareFlags) -> bool {
+    use std::os::unix::process::CommandExt;
     if std::env::var_os(CHILD_ENV).is_some_and(|v| v == name) {
         return false;
     }
     let exe = std::env::current_exe().unwrap();
-    let out = std::process::Command::new(exe)
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, name)
-        .output()
-        .expect("spawn the test binary");
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, name);
+    if !ns.is_empty() {
+        let (uid, gid) = (
+            rustix::process::getuid().as_raw(),
+            rustix::process::getgid().as_raw(),
+        );
+        // SAFETY: the closure runs between fork and exec; it only makes
+        // syscalls on stack data and allocates nothing.
+        unsafe {
+            cmd.pre_exec(move || enter_namespaces(ns, uid, gid).map_err(std::io::Error::from));
+        }
+    }
+    let out = cmd.output().expect("spawn the test binary");
     let text = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
     // Forward skips and diagnostics so they stay visible.
-    for line in text.lines().filter(|l| l.starts_with("SKIPPED") || l.contains("panicked")) {
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("SKIPPED") || l.contains("panicked"))
+    {
         eprintln!("{line}");
     }
     assert!(out.status.success(), "child test {name} failed:\n{text}");
-    assert!(text.contains("1 passed"), "child ran no test {name}:\n{text}");
+    assert!(
+        text.contains("1 passed"),
+        "child ran no test {name}:\n{text}"
+    );
     true
+}
+
+/// Between fork and exec: unshare `ns`, map ids, make mounts private.
+fn enter_namespaces(
+    ns: rustix::thread::UnshareFlags,
+    uid: u32,
+    gid: u32,
+) -> rustix::io::Result<()> {
+    use rustix::fs::{Mode, OFlags, open};
+    use rustix::thread::UnshareFlags;
+    // SAFETY: the forked child has a single thread and shares nothing.
+    unsafe { rustix::thread::unshare_unsafe(ns)? };
+    if ns.contains(UnshareFlags::NEWUSER) {
+        let write = |path: &str, line: &[u8]| -> rustix::io::Result<()> {
+            let fd = open(path, OFlags::WRONLY, Mode::empty())?;
+            rustix::io::write(&fd, line).map(drop)
+        };
+        write("/proc/self/setgroups", b"deny")?;
+        let mut buf = [0_u8; 32];
+        write("/proc/self/uid_map", id_map_line(&mut buf, uid))?;
+        write("/proc/self/gid_map", id_map_line(&mut buf, gid))?;
+    }
+    if ns.contains(UnshareFlags::NEWNS) {
+        rustix::mount::mount_change(
+            "/",
+            rustix::mount::MountPropagationFlags::PRIVATE
+                | rustix::mount::MountPropagationFlags::REC,
+        )?;
+    }
+    Ok(())
+}
+
+/// `"0 <id> 1"` in `buf`, without allocating.
+fn id_map_line(buf: &mut [u8; 32], id: u32) -> &[u8] {
+    let mut digits = [0_u8; 10];
+    let mut n = id;
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf[..2].copy_from_slice(b"0 ");
+    for i in 0..len {
+        buf[2 + i] = digits[len - 1 - i];
+    }
+    buf[2 + len..4 + len].copy_from_slice(b" 1");
+    &buf[..4 + len]
 }
 
 /// In a child made by [`in_child`]: a private mount namespace (and, unless
@@ -138,7 +231,10 @@ pub fn in_child(name: &str) -> bool {
 /// with the process. `Err` with the errno when namespaces are unavailable.
 pub fn private_mount_ns() -> Result<(), rustix::io::Errno> {
     use rustix::thread::UnshareFlags;
-    assert!(std::env::var_os(CHILD_ENV).is_some(), "only in a child process");
+    assert!(
+        std::env::var_os(CHILD_ENV).is_some(),
+        "only in a child process"
+    );
     let mut flags = UnshareFlags::NEWNS;
     if !is_root() {
         flags |= UnshareFlags::NEWUSER;
