@@ -105,7 +105,7 @@ mod tests {
     }
 
     #[test]
-    fn six_arguments_reach_the_kernel() {
+    fn two_to_six_arguments_reach_the_kernel() {
         // pipe2 into a buffer, then write 5 bytes and read them back through
         // the three-argument path; ppoll exercises four, splice six.
         let mut fds = [0_i32; 2];
@@ -126,6 +126,39 @@ mod tests {
         let n =
             check(unsafe { syscall6(nr::__NR_splice as usize, r, 0, fds2[1] as usize, 0, 3, 0) });
         assert_eq!(n, Ok(3));
+        // tee(r2, w3, 2, 0): four arguments; the bytes stay in the source.
+        let mut fds3 = [0_i32; 2];
+        // SAFETY: as above.
+        check(unsafe { syscall2(nr::__NR_pipe2 as usize, fds3.as_mut_ptr() as usize, 0x80000) })
+            .unwrap();
+        // SAFETY: pipes this test owns.
+        let n = check(unsafe {
+            syscall4(
+                nr::__NR_tee as usize,
+                fds2[0] as usize,
+                fds3[1] as usize,
+                2,
+                0,
+            )
+        });
+        assert_eq!(n, Ok(2));
+        // ppoll(&pfd, 1, &zero, NULL, 8): five arguments; fds3 is readable.
+        let mut pfd = [fds3[0], 1_i32 /* POLLIN */];
+        let zero = [0_i64; 2];
+        // SAFETY: `pfd` is one `struct pollfd` (int fd, short events, short
+        // revents: two i32s), `zero` one timespec; both outlive the call.
+        let n = check(unsafe {
+            syscall5(
+                nr::__NR_ppoll as usize,
+                pfd.as_mut_ptr() as usize,
+                1,
+                zero.as_ptr() as usize,
+                0,
+                8,
+            )
+        });
+        assert_eq!(n, Ok(1));
+        assert_eq!(pfd[1] >> 16, 1, "revents = POLLIN");
         let mut out = [0_u8; 8];
         // SAFETY: `out` is valid for 8 bytes.
         let n = check(unsafe {
@@ -138,7 +171,7 @@ mod tests {
         });
         assert_eq!(n, Ok(3));
         assert_eq!(&out[..3], b"hel");
-        for fd in [fds[0], fds[1], fds2[0], fds2[1]] {
+        for fd in [fds[0], fds[1], fds2[0], fds2[1], fds3[0], fds3[1]] {
             // SAFETY: closing descriptors this test owns.
             check(unsafe { syscall1(nr::__NR_close as usize, fd as usize) }).unwrap();
         }
