@@ -857,3 +857,50 @@ fn eintr_is_returned_from_a_blocking_read() {
     kicker.join().unwrap();
     kicker2.join().unwrap();
 }
+
+/// Writes the raw bytes of real kernel reads into the fuzz corpus as seeds.
+/// Run by hand when the seeds should change:
+/// `cargo test --test inotify capture_fuzz_seeds -- --ignored`.
+#[test]
+#[ignore = "writes fuzz/corpus seeds; run by hand"]
+fn capture_fuzz_seeds() {
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/inotify_parse");
+    fs::create_dir_all(&out).unwrap();
+    let dir = util::tempdir();
+    let d = dir.path();
+    let i = Inotify::with_flags(InitFlags::NONBLOCK).unwrap();
+    i.add_watch(d, WatchFlags::ALL_EVENTS).unwrap();
+    fs::create_dir(d.join("sub")).unwrap();
+    fs::write(d.join("file.txt"), b"x").unwrap();
+    fs::rename(d.join("file.txt"), d.join("renamed.txt")).unwrap();
+    fs::write(d.join(OsStr::from_bytes(b"\xff\xfe-not-utf8")), b"").unwrap();
+    fs::write(d.join("L".repeat(255)), b"").unwrap();
+    let f = d.join("f");
+    fs::write(&f, b"").unwrap();
+    let fwd = i.add_watch(&f, WatchFlags::ALL_EVENTS).unwrap();
+    fs::remove_file(&f).unwrap();
+    i.rm_watch(i.add_watch(d.join("sub"), WatchFlags::CREATE).unwrap()).unwrap();
+    let _ = fwd;
+    let mut buf = vec![0_u8; 65536];
+    let mut n = 0;
+    loop {
+        let Ok(events) = inotify::read(&i, &mut buf) else { break };
+        let bytes = events.as_bytes();
+        fs::write(out.join(format!("seed-{n}")), bytes).unwrap();
+        // Also every single record on its own.
+        let mut at = 0;
+        for e in inotify::parse(bytes) {
+            let len = e.map_or(16, |e| e.record_len());
+            fs::write(out.join(format!("seed-{n}-{at}")), &bytes[at..at + len]).unwrap();
+            at += len;
+        }
+        n += 1;
+    }
+    // An overflow record as the kernel writes it.
+    let mut overflow = Vec::new();
+    for w in [-1_i32 as u32, EventFlags::Q_OVERFLOW.bits(), 0, 0] {
+        overflow.extend_from_slice(&w.to_ne_bytes());
+    }
+    fs::write(out.join("seed-overflow"), overflow).unwrap();
+    assert!(n > 0);
+}
