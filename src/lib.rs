@@ -49,3 +49,8 @@ pub mod wait;
 
 pub use buffer::Buffer;
 pub use rustix::io::Errno;
+
+/// The README's Rust examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
