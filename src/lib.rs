@@ -18,6 +18,20 @@
 //! | [`inotify`] | inotify(7) |
 //! | [`wait`] | bounded waits and cross-thread wakeups for every reader |
 //!
+//! # Unsafe policy
+//! - `unsafe` lives in three places only: `raw/` (the inline-assembly
+//!   syscalls and the one function that turns a return value into an
+//!   [`Errno`] or an owned descriptor), the `abi` files of subsystems whose
+//!   structs linux-raw-sys lacks (each with `const` size and offset
+//!   assertions), and the few lines that adopt descriptors or view buffers.
+//! - Every `unsafe` block carries a `// SAFETY:` comment naming the invariant
+//!   it relies on (`clippy::undocumented_unsafe_blocks`), and
+//!   `unsafe_op_in_unsafe_fn` is denied.
+//! - Parsers contain no `unsafe` at all: headers are copied out with
+//!   `from_ne_bytes`, lengths are checked, names are borrowed subslices.
+//! - A kernel contract that can break memory safety stays an `unsafe fn`
+//!   with a precise `# Safety` section; nothing is made "safe" by hoping.
+//!
 //! # Example
 //! ```
 //! use kernfd::inotify::{Inotify, WatchFlags};
