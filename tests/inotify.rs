@@ -879,12 +879,12 @@ fn capture_fuzz_seeds() {
     fs::write(&f, b"").unwrap();
     let fwd = i.add_watch(&f, WatchFlags::ALL_EVENTS).unwrap();
     fs::remove_file(&f).unwrap();
-    i.rm_watch(i.add_watch(d.join("sub"), WatchFlags::CREATE).unwrap()).unwrap();
+    i.rm_watch(i.add_watch(d.join("sub"), WatchFlags::CREATE).unwrap())
+        .unwrap();
     let _ = fwd;
     let mut buf = vec![0_u8; 65536];
     let mut n = 0;
-    loop {
-        let Ok(events) = inotify::read(&i, &mut buf) else { break };
+    while let Ok(events) = inotify::read(&i, &mut buf) {
         let bytes = events.as_bytes();
         fs::write(out.join(format!("seed-{n}")), bytes).unwrap();
         // Also every single record on its own.
