@@ -488,6 +488,11 @@ mod tests {
                 0,
             )
         });
-        assert_eq!(r, Err(Errno::INVAL));
+        if crate::raw::tests_support::under_qemu_user() {
+            // qemu-user emulates signalfd4 itself and ignores the size.
+            std::eprintln!("SKIPPED sigsetsize check: qemu-user does not check it");
+        } else {
+            assert_eq!(r, Err(Errno::INVAL));
+        }
     }
 }
