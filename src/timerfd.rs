@@ -509,7 +509,7 @@ mod tests {
         assert_eq!(t.read(), Err(Errno::AGAIN));
         match t.set_ticks(5) {
             Ok(()) => assert_eq!(t.read(), Ok(Outcome::Expired(5))),
-            Err(Errno::NOSYS) if crate::raw::tests_support::under_qemu_user() => {
+            Err(Errno::NOSYS) if raw::tests_support::under_qemu_user() => {
                 std::eprintln!("SKIPPED TFD_IOC_SET_TICKS: qemu-user does not emulate it");
             }
             Err(e) => assert_eq!(e, Errno::NOTTY, "only a kernel without C/R may refuse"),

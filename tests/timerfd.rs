@@ -1,5 +1,5 @@
 //! timerfd against the real kernel. The clock-setting test runs in a child
-//! process and sets CLOCK_REALTIME to its own reading: the clock does not
+//! process and sets `CLOCK_REALTIME` to its own reading: the clock does not
 //! move, but the kernel still reports a "clock was set" to CANCEL_ON_SET
 //! timers.
 

@@ -488,7 +488,7 @@ mod tests {
                 0,
             )
         });
-        if crate::raw::tests_support::under_qemu_user() {
+        if raw::tests_support::under_qemu_user() {
             // qemu-user emulates signalfd4 itself and ignores the size.
             std::eprintln!("SKIPPED sigsetsize check: qemu-user does not check it");
         } else {
