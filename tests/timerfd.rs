@@ -1,6 +1,6 @@
 //! timerfd against the real kernel. The clock-setting test runs in a child
 //! process and sets `CLOCK_REALTIME` to its own reading: the clock does not
-//! move, but the kernel still reports a "clock was set" to CANCEL_ON_SET
+//! move, but the kernel still reports a "clock was set" to `CANCEL_ON_SET`
 //! timers.
 
 #[macro_use]
