@@ -831,6 +831,20 @@ mod tests {
         assert_eq!((SigSet::from(Signal::HUP) | Signal::TERM).len(), 2);
         assert_eq!(set.difference(SigSet::from(Signal::HUP)).len(), 2);
         assert_eq!(set.intersection(SigSet::from(Signal::HUP)).len(), 1);
+        assert_eq!(set.to_vec(), list);
+        assert_eq!(
+            SigSet::from(&list[..2]),
+            SigSet::from([Signal::HUP, Signal::TERM])
+        );
+        let mut ext = SigSet::empty();
+        ext.extend(list);
+        assert_eq!(ext, set);
+        assert_eq!(SigSet::from_bits(set.bits()), set);
+        assert_eq!(set.iter().len(), 3);
+        assert_eq!(
+            std::format!("{set:?}"),
+            "SigSet({SIGHUP, SIGTERM, SIGRTMIN+3})"
+        );
     }
 
     #[test]
