@@ -28,10 +28,7 @@ pub fn is_root() -> bool {
 
 /// The number of open descriptors of this process.
 pub fn count_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .expect("read /proc/self/fd")
-        .count()
-        - 1
+    std::fs::read_dir("/proc/self/fd").expect("read /proc/self/fd").count() - 1
 }
 
 /// The open descriptors of this process, sorted, with what they point to.
@@ -96,9 +93,7 @@ pub static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Locks [`SERIAL`], ignoring poisoning by an earlier failed test.
 pub fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The environment variable that tells a re-executed test binary it is the
@@ -130,17 +125,11 @@ pub fn in_child(name: &str) -> bool {
         .expect("spawn the test binary");
     let text = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
     // Forward skips and diagnostics so they stay visible.
-    for line in text
-        .lines()
-        .filter(|l| l.starts_with("SKIPPED") || l.contains("panicked"))
-    {
+    for line in text.lines().filter(|l| l.starts_with("SKIPPED") || l.contains("panicked")) {
         eprintln!("{line}");
     }
     assert!(out.status.success(), "child test {name} failed:\n{text}");
-    assert!(
-        text.contains("1 passed"),
-        "child ran no test {name}:\n{text}"
-    );
+    assert!(text.contains("1 passed"), "child ran no test {name}:\n{text}");
     true
 }
 
@@ -149,10 +138,7 @@ pub fn in_child(name: &str) -> bool {
 /// with the process. `Err` with the errno when namespaces are unavailable.
 pub fn private_mount_ns() -> Result<(), rustix::io::Errno> {
     use rustix::thread::UnshareFlags;
-    assert!(
-        std::env::var_os(CHILD_ENV).is_some(),
-        "only in a child process"
-    );
+    assert!(std::env::var_os(CHILD_ENV).is_some(), "only in a child process");
     let mut flags = UnshareFlags::NEWNS;
     if !is_root() {
         flags |= UnshareFlags::NEWUSER;
