@@ -8,9 +8,14 @@
 //! forked child process (there are no threads without std), killed by the
 //! kernel when the parent exits (`PR_SET_PDEATHSIG`). SIGINT ends the loop.
 //!
+//! No C runtime either: the program has its own `_start`, and links with
+//! `rust-lld` alone (see `.cargo/config.toml`).
+//!
 //! ```text
 //! cd examples/nostd-loop && cargo build --release
 //! ./target/x86_64-unknown-linux-musl/release/nostd-loop /tmp
+//! file target/x86_64-unknown-linux-musl/release/nostd-loop   # statically linked
+//! sh check.sh   # build, check static + size, drive it with files and signals
 //! ```
 #![no_std]
 #![no_main]
