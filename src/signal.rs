@@ -858,6 +858,9 @@ mod tests {
         assert_eq!(Signal::rt(30), None);
         assert!(Signal::new(33).unwrap().is_reserved());
         assert!(!Signal::rt(0).unwrap().is_reserved());
+        assert!(Signal::new(32).unwrap().is_realtime() && !Signal::SYS.is_realtime());
+        assert!(SigSet::fill().without(Signal::INT).len() == 60);
+        assert!(SigSet::empty().is_empty() && !SigSet::from(Signal::INT).is_empty());
         assert_eq!(Signal::INT.to_string(), "SIGINT");
         assert_eq!(Signal::new(32).unwrap().to_string(), "SIGRTMIN");
         assert_eq!(Signal::SYS.as_raw(), 31);

@@ -166,3 +166,15 @@ fn fd_traits_round_trip() {
     assert_eq!(e.as_raw_fd(), raw);
     assert_eq!(e.read(), Ok(1), "the same counter");
 }
+
+#[test]
+fn bare_calls_succeed() {
+    let fd = eventfd::create(2, EventFdFlags::CLOEXEC | EventFdFlags::SEMAPHORE).unwrap();
+    eventfd::write(&fd, 1).unwrap();
+    assert_eq!(eventfd::read(&fd), Ok(1));
+    assert_eq!(eventfd::read(&fd), Ok(1));
+    assert_eq!(eventfd::read(&fd), Ok(1));
+    let e = EventFd::from(fd);
+    e.set_nonblocking(true).unwrap();
+    assert_eq!(e.read(), Err(Errno::AGAIN));
+}

@@ -503,3 +503,34 @@ fn mask_calls_in_a_child_process() {
     );
     assert_eq!(signal::thread_mask().unwrap(), start);
 }
+
+#[test]
+fn bare_calls_succeed() {
+    in_thread(|| {
+        let set = SigSet::from(Signal::USR1);
+        assert_eq!(
+            signal::sigprocmask(signal::How::Block, Some(&set)),
+            Ok(signal::thread_mask().unwrap().difference(set))
+        );
+        assert!(
+            signal::sigprocmask(signal::How::Block, None)
+                .unwrap()
+                .contains(Signal::USR1)
+        );
+        let fd = signalfd::create(&set, SignalFdFlags::CLOEXEC).unwrap();
+        signal::raise(Signal::USR1).unwrap();
+        let mut buf = [0_u8; SIGINFO_LEN];
+        let info = signalfd::read(&fd, &mut buf)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
+        assert_eq!(info.signal(), Some(Signal::USR1));
+        let old = signal::sigprocmask(signal::How::Unblock, Some(&set)).unwrap();
+        assert!(old.contains(Signal::USR1));
+        assert!(!signal::thread_mask().unwrap().contains(Signal::USR1));
+        let old = signal::sigprocmask(signal::How::SetMask, Some(&old)).unwrap();
+        assert!(!old.contains(Signal::USR1));
+        assert!(signal::thread_mask().unwrap().contains(Signal::USR1));
+    });
+}

@@ -303,3 +303,30 @@ fn fd_traits_round_trip() {
     assert_eq!(t.as_raw_fd(), raw);
     assert_eq!(t.read(), Err(Errno::AGAIN), "still a timerfd");
 }
+
+#[test]
+fn bare_calls_succeed() {
+    let fd = timerfd::create(Clock::BOOTTIME, TimerFdFlags::CLOEXEC).unwrap();
+    let spec: Itimerspec = TimerSpec {
+        value: Duration::from_secs(60),
+        interval: Duration::from_secs(1),
+    }
+    .into();
+    let old = timerfd::settime(&fd, SetFlags::empty(), &spec).unwrap();
+    assert_eq!(TimerSpec::try_from(old).unwrap(), TimerSpec::default());
+    let cur = TimerSpec::try_from(timerfd::gettime(&fd).unwrap()).unwrap();
+    assert!(cur.value > Duration::from_secs(59) && cur.value <= Duration::from_secs(60));
+    assert_eq!(cur.interval, Duration::from_secs(1));
+    // Absolute, through the bare call and the object's `set`.
+    let t = TimerFd::from(fd);
+    let now = Clock::BOOTTIME.now().unwrap();
+    t.set(
+        SetFlags::ABSTIME,
+        TimerSpec {
+            value: now,
+            interval: Duration::ZERO,
+        },
+    )
+    .unwrap();
+    assert_eq!(timerfd::read(&t), Ok(Outcome::Expired(1)));
+}
