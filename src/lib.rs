@@ -17,6 +17,10 @@
 //! |---|---|
 //! | [`inotify`] | inotify(7) |
 //! | [`wait`] | bounded waits and cross-thread wakeups for every reader |
+//! | [`signal`] | `signal(7)`: `Signal`, the kernel's `SigSet`, the thread's mask (`rt_sigprocmask`) |
+//! | [`signalfd`] | `signalfd(2)` |
+//! | [`timerfd`] | `timerfd_create(2)` |
+//! | [`eventfd`] | `eventfd(2)` |
 //!
 //! # Unsafe policy
 //! - `unsafe` lives in three places only: `raw/` (the inline-assembly
@@ -57,8 +61,12 @@ extern crate std;
 mod buffer;
 pub mod inotify;
 // Until every subsystem that needs it has landed, parts of it are unused.
+pub mod eventfd;
 #[allow(dead_code)]
 mod raw;
+pub mod signal;
+pub mod signalfd;
+pub mod timerfd;
 pub mod wait;
 
 pub use buffer::Buffer;

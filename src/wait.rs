@@ -9,12 +9,14 @@
 use core::time::Duration;
 
 use rustix::event::{PollFd, PollFlags, Timespec};
-use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use rustix::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use rustix::io::Errno;
+
+use crate::eventfd::{EventFd, EventFdFlags};
 
 /// Wakes readers blocked in a `read_wait` call, from any thread.
 ///
-/// Backed by an eventfd (close-on-exec, non-blocking). Once woken it stays
+/// Backed by an [`EventFd`] (close-on-exec, non-blocking). Once woken it stays
 /// woken, so every reader waiting on it returns, until [`Waker::reset`].
 ///
 /// # Example
@@ -36,7 +38,7 @@ use rustix::io::Errno;
 /// ```
 #[derive(Debug)]
 pub struct Waker {
-    fd: OwnedFd,
+    efd: EventFd,
 }
 
 impl Waker {
@@ -45,9 +47,8 @@ impl Waker {
     /// # Errors
     /// `EMFILE`/`ENFILE` when out of descriptors, `ENOMEM`.
     pub fn new() -> Result<Self, Errno> {
-        use rustix::event::EventfdFlags;
-        let fd = rustix::event::eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?;
-        Ok(Self { fd })
+        let efd = EventFd::with_flags(0, EventFdFlags::CLOEXEC | EventFdFlags::NONBLOCK)?;
+        Ok(Self { efd })
     }
 
     /// Wakes every reader waiting on this waker, now or later, until
@@ -56,8 +57,8 @@ impl Waker {
     /// # Errors
     /// None in practice: the counter cannot saturate from `wake` alone.
     pub fn wake(&self) -> Result<(), Errno> {
-        match rustix::io::write(&self.fd, &1_u64.to_ne_bytes()) {
-            Ok(_) | Err(Errno::AGAIN) => Ok(()),
+        match self.efd.write(1) {
+            Ok(()) | Err(Errno::AGAIN) => Ok(()),
             Err(e) => Err(e),
         }
     }
@@ -67,8 +68,7 @@ impl Waker {
     /// # Errors
     /// None in practice.
     pub fn reset(&self) -> Result<bool, Errno> {
-        let mut b = [0_u8; 8];
-        match rustix::io::read(&self.fd, &mut b) {
+        match self.efd.read() {
             Ok(_) => Ok(true),
             Err(Errno::AGAIN) => Ok(false),
             Err(e) => Err(e),
@@ -80,7 +80,7 @@ impl Waker {
     /// # Errors
     /// None in practice.
     pub fn is_woken(&self) -> Result<bool, Errno> {
-        let mut fds = [PollFd::new(&self.fd, PollFlags::IN)];
+        let mut fds = [PollFd::new(&self.efd, PollFlags::IN)];
         Ok(rustix::event::poll(
             &mut fds,
             Some(&Timespec {
@@ -89,17 +89,29 @@ impl Waker {
             }),
         )? > 0)
     }
+
+    /// The non-blocking [`EventFd`] behind the waker.
+    #[must_use]
+    pub fn as_eventfd(&self) -> &EventFd {
+        &self.efd
+    }
+}
+
+impl From<Waker> for EventFd {
+    fn from(w: Waker) -> Self {
+        w.efd
+    }
 }
 
 impl AsFd for Waker {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
+        self.efd.as_fd()
     }
 }
 
 impl AsRawFd for Waker {
     fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
+        self.efd.as_raw_fd()
     }
 }
 

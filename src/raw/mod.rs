@@ -70,6 +70,21 @@ pub(crate) fn gettid() -> Result<usize, Errno> {
     check(unsafe { syscall0(nr::__NR_gettid as usize) })
 }
 
+/// Test helpers for code that runs under qemu-user too.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    extern crate std;
+
+    /// Whether this aarch64 test binary runs under qemu-user on another
+    /// architecture (qemu passes the host's `/proc/cpuinfo` through), where
+    /// a few calls are emulated by qemu rather than the kernel.
+    pub(crate) fn under_qemu_user() -> bool {
+        cfg!(target_arch = "aarch64")
+            && std::fs::read_to_string("/proc/cpuinfo")
+                .is_ok_and(|s| s.contains("vendor_id") || s.contains("GenuineIntel"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,229 @@
+//! eventfd: a 64-bit counter in the kernel, as a descriptor for wakeups.
+//!
+//! A write adds to the counter; a read returns it and resets it to zero
+//! (or, with [`EventFdFlags::SEMAPHORE`], returns 1 and decrements it). The
+//! descriptor is readable while the counter is non-zero, and writable while
+//! one more can be added, so it fits any poll or epoll loop.
+//!
+//! The kernel's rules, surfaced as documented errors:
+//! - reading a zero counter blocks, or fails with `EAGAIN` when
+//!   non-blocking;
+//! - the counter never exceeds [`MAX`] (`u64::MAX - 1`): a write that would
+//!   pass it blocks, or fails with `EAGAIN` when non-blocking;
+//! - writing `u64::MAX` fails with `EINVAL`.
+//!
+//! [`Waker`] is an [`EventFd`] used as a flag.
+//!
+//! # Example
+//! ```
+//! use kernfd::eventfd::{EventFd, EventFdFlags};
+//!
+//! let efd = EventFd::with_flags(3, EventFdFlags::CLOEXEC | EventFdFlags::NONBLOCK)?;
+//! efd.write(4)?;
+//! assert_eq!(efd.read()?, 7);
+//! assert_eq!(efd.read(), Err(kernfd::Errno::AGAIN)); // now zero
+//! # Ok::<(), kernfd::Errno>(())
+//! ```
+//!
+//! # References
+//! [eventfd(2)](https://man7.org/linux/man-pages/man2/eventfd.2.html)
+
+use rustix::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use rustix::io::Errno;
+
+use crate::wait::{Ready, Wait, Waker, wait_readable};
+
+/// The largest value the counter can hold: `0xffff_ffff_ffff_fffe`.
+pub const MAX: u64 = u64::MAX - 1;
+
+bitflags::bitflags! {
+    /// Flags for [`create`] (`EFD_*` of `eventfd(2)`).
+    ///
+    /// Unknown bits are kept and passed on; the kernel rejects them with
+    /// `EINVAL`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub struct EventFdFlags: u32 {
+        /// `EFD_CLOEXEC`: close the descriptor on `execve`.
+        const CLOEXEC = linux_raw_sys::general::EFD_CLOEXEC;
+        /// `EFD_NONBLOCK`: reads and writes fail with `EAGAIN` instead of
+        /// blocking.
+        const NONBLOCK = linux_raw_sys::general::EFD_NONBLOCK;
+        /// `EFD_SEMAPHORE`: a read returns 1 and decrements the counter,
+        /// instead of returning it all and zeroing it.
+        const SEMAPHORE = linux_raw_sys::general::EFD_SEMAPHORE;
+        // Any other bit is passed to the kernel as is.
+        const _ = !0;
+    }
+}
+
+/// `eventfd2(initval, flags)`: a new counter holding `initval`.
+///
+/// # Errors
+/// `EINVAL` for unknown flags; `EMFILE`, `ENFILE`, `ENODEV`, `ENOMEM`.
+///
+/// # References
+/// [eventfd(2)](https://man7.org/linux/man-pages/man2/eventfd.2.html)
+#[doc(alias = "eventfd2")]
+pub fn create(initval: u32, flags: EventFdFlags) -> Result<OwnedFd, Errno> {
+    rustix::event::eventfd(
+        initval,
+        rustix::event::EventfdFlags::from_bits_retain(flags.bits()),
+    )
+}
+
+/// `read(fd, &u64)`: the counter (then zero), or 1 (then decremented) in
+/// semaphore mode.
+///
+/// # Errors
+/// `EAGAIN` when the counter is zero and `fd` non-blocking; `EINTR`;
+/// `EBADF`; `EINVAL` when `fd` is not an eventfd.
+///
+/// # References
+/// [eventfd(2)](https://man7.org/linux/man-pages/man2/eventfd.2.html)
+pub fn read(fd: impl AsFd) -> Result<u64, Errno> {
+    let mut b = [0_u8; 8];
+    match rustix::io::read(fd, &mut b)? {
+        8 => Ok(u64::from_ne_bytes(b)),
+        // Only a descriptor that is not an eventfd returns less.
+        _ => Err(Errno::INVAL),
+    }
+}
+
+/// `write(fd, &value)`: adds `value` to the counter.
+///
+/// # Errors
+/// `EINVAL` for `value == u64::MAX`; `EAGAIN` when the sum would pass
+/// [`MAX`] and `fd` is non-blocking (a blocking descriptor waits for a
+/// read); `EINTR`; `EBADF`.
+///
+/// # References
+/// [eventfd(2)](https://man7.org/linux/man-pages/man2/eventfd.2.html)
+pub fn write(fd: impl AsFd, value: u64) -> Result<(), Errno> {
+    match rustix::io::write(fd, &value.to_ne_bytes())? {
+        8 => Ok(()),
+        _ => Err(Errno::INVAL),
+    }
+}
+
+/// An owned eventfd.
+///
+/// Close-on-exec by default; closed on drop.
+#[derive(Debug)]
+pub struct EventFd {
+    fd: OwnedFd,
+}
+
+impl EventFd {
+    /// A blocking, close-on-exec counter holding `initval`.
+    ///
+    /// # Errors
+    /// As [`create`].
+    pub fn new(initval: u32) -> Result<Self, Errno> {
+        Self::with_flags(initval, EventFdFlags::CLOEXEC)
+    }
+
+    /// A counter with exactly `flags` (add [`EventFdFlags::CLOEXEC`]
+    /// yourself if you want it).
+    ///
+    /// # Errors
+    /// As [`create`].
+    pub fn with_flags(initval: u32, flags: EventFdFlags) -> Result<Self, Errno> {
+        Ok(Self {
+            fd: create(initval, flags)?,
+        })
+    }
+
+    /// Reads the counter (see [`read()`]).
+    ///
+    /// # Errors
+    /// `EAGAIN` when zero and non-blocking; `EINTR`.
+    pub fn read(&self) -> Result<u64, Errno> {
+        read(&self.fd)
+    }
+
+    /// Adds `value` to the counter (see [`write()`]).
+    ///
+    /// # Errors
+    /// `EINVAL` for `u64::MAX`; `EAGAIN` when non-blocking and the counter
+    /// would pass [`MAX`].
+    pub fn write(&self, value: u64) -> Result<(), Errno> {
+        write(&self.fd, value)
+    }
+
+    /// Waits as `wait` says for a non-zero counter, then reads it; `None`
+    /// when the timeout passed or the waker was woken first.
+    ///
+    /// # Errors
+    /// As [`read`](Self::read).
+    pub fn read_wait(&self, wait: Wait<'_>) -> Result<Option<u64>, Errno> {
+        if wait_readable(self.fd.as_fd(), &wait)? == Ready::Nothing {
+            return Ok(None);
+        }
+        match read(&self.fd) {
+            Ok(v) => Ok(Some(v)),
+            Err(Errno::AGAIN) if wait.timeout.is_some() || wait.waker.is_some() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Switches `O_NONBLOCK` on or off.
+    ///
+    /// # Errors
+    /// None in practice.
+    pub fn set_nonblocking(&self, nonblocking: bool) -> Result<(), Errno> {
+        let mut fl = rustix::fs::fcntl_getfl(&self.fd)?;
+        fl.set(rustix::fs::OFlags::NONBLOCK, nonblocking);
+        rustix::fs::fcntl_setfl(&self.fd, fl)
+    }
+
+    /// A [`Waker`] ends a [`read_wait`](Self::read_wait) from another
+    /// thread; this is [`Waker::new`], here for discoverability.
+    ///
+    /// # Errors
+    /// As [`Waker::new`].
+    pub fn waker() -> Result<Waker, Errno> {
+        Waker::new()
+    }
+}
+
+impl AsFd for EventFd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl AsRawFd for EventFd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+impl IntoRawFd for EventFd {
+    fn into_raw_fd(self) -> RawFd {
+        self.fd.into_raw_fd()
+    }
+}
+
+impl FromRawFd for EventFd {
+    /// # Safety
+    /// `fd` must be an open eventfd that nothing else owns.
+    unsafe fn from_raw_fd(fd: RawFd) -> Self {
+        // SAFETY: forwarded to the caller.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        Self { fd }
+    }
+}
+
+impl From<OwnedFd> for EventFd {
+    /// Adopts `fd`, which should be an eventfd; if it is not, calls fail
+    /// with the kernel's `EINVAL`, nothing worse.
+    fn from(fd: OwnedFd) -> Self {
+        Self { fd }
+    }
+}
+
+impl From<EventFd> for OwnedFd {
+    fn from(e: EventFd) -> Self {
+        e.fd
+    }
+}

@@ -1,0 +1,952 @@
+//! Signals, the kernel's signal set, and the calling thread's signal mask.
+//!
+//! - [`Signal`] is a signal number (1 to 64), printed by name (`SIGINT`,
+//!   `SIGRTMIN+3`).
+//! - [`SigSet`] is the kernel's own `sigset_t`: one 64-bit word, 8 bytes, bit
+//!   `n - 1` for signal `n`. (glibc's `sigset_t` is 128 bytes; the kernel
+//!   rejects that size with `EINVAL`, which is why kernfd passes 8.)
+//! - [`block`], [`unblock`], [`set_mask`] and [`thread_mask`] change or read
+//!   the calling thread's mask with `rt_sigprocmask`, returning the previous
+//!   mask: Butter's `pthread_sigmask`, per thread, never per process.
+//! - [`pending`], [`wait`] and [`raise`]: `rt_sigpending`, `rt_sigtimedwait`
+//!   and a thread-directed `tgkill` to the calling thread.
+//!
+//! # The C library's signals
+//!
+//! glibc and musl keep signals 32, 33 and 34 (the kernel's first real-time
+//! signals) for themselves: thread cancellation, `setxid` broadcasts across
+//! threads, timers. Blocking one, or taking it from the queue through a
+//! signalfd, silently breaks `pthread_cancel` or `setuid` in a threaded
+//! program. So every safe call here refuses a set that holds one of them
+//! with [`Error::Reserved`], before the kernel sees it; [`SigSet::fill`]
+//! leaves them out, as `sigfillset` does. A program that owns those signals
+//! (one with no C library, say) opts in through
+//! [`sigprocmask_unchecked`], which is `unsafe` for that reason.
+//!
+//! # Example
+//! ```
+//! use kernfd::signal::{self, SigSet, Signal};
+//!
+//! std::thread::spawn(|| {
+//!     let old = signal::block(&SigSet::from([Signal::USR1, Signal::USR2]))?;
+//!     assert!(signal::thread_mask()?.contains(Signal::USR1));
+//!     signal::set_mask(&old)?; // back to what it was
+//!     assert!(!signal::thread_mask()?.contains(Signal::USR1));
+//!     Ok::<(), signal::Error>(())
+//! })
+//! .join()
+//! .unwrap()?;
+//! # Ok::<(), signal::Error>(())
+//! ```
+//!
+//! # References
+//! [signal(7)](https://man7.org/linux/man-pages/man7/signal.7.html),
+//! [sigprocmask(2)](https://man7.org/linux/man-pages/man2/sigprocmask.2.html)
+
+use core::fmt;
+use core::iter::FusedIterator;
+use core::time::Duration;
+
+use linux_raw_sys::general as c;
+use rustix::io::Errno;
+
+use crate::raw;
+
+/// The size of the kernel's signal set in bytes, the `sigsetsize` argument
+/// every `rt_sig*` call and `signalfd4` take.
+pub const SIGSET_SIZE: usize = 8;
+
+/// The highest signal number (`_NSIG`, 64 on `x86_64` and `aarch64`).
+pub const NSIG: u8 = 64;
+
+/// The signals the C libraries reserve (glibc and musl use 32, 33 and 34):
+/// refused by every safe call of this module and of
+/// [`signalfd`](crate::signalfd).
+pub const RESERVED: SigSet = SigSet(0b111 << 31);
+
+/// A signal number, 1 to 64.
+///
+/// The standard signals have constants (`Signal::INT` is `SIGINT`); the
+/// real-time ones come from [`Signal::rt`] or [`Signal::new`]. Display prints
+/// the C name: `SIGINT`, `SIGRTMIN+3` (counting from the kernel's
+/// `SIGRTMIN`, 32).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Signal(u8);
+
+macro_rules! signals {
+    ($($(#[doc = $doc:literal])* $name:ident = $c:ident;)*) => {
+        impl Signal {
+            $(
+                $(#[doc = $doc])*
+                pub const $name: Self = Self(c::$c as u8);
+            )*
+
+            /// The C name of a standard signal (`"SIGINT"`), `None` for a
+            /// real-time one.
+            #[must_use]
+            pub const fn name(self) -> Option<&'static str> {
+                match self.0 as u32 {
+                    $(c::$c => Some(stringify!($c)),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+signals! {
+    /// `SIGHUP`: hangup of the controlling terminal, or "reload" by convention.
+    HUP = SIGHUP;
+    /// `SIGINT`: interrupt from the keyboard (Ctrl-C).
+    INT = SIGINT;
+    /// `SIGQUIT`: quit from the keyboard (Ctrl-\), with a core dump.
+    QUIT = SIGQUIT;
+    /// `SIGILL`: illegal instruction.
+    ILL = SIGILL;
+    /// `SIGTRAP`: trace or breakpoint trap.
+    TRAP = SIGTRAP;
+    /// `SIGABRT`: `abort()`.
+    ABRT = SIGABRT;
+    /// `SIGBUS`: bad memory access.
+    BUS = SIGBUS;
+    /// `SIGFPE`: arithmetic exception.
+    FPE = SIGFPE;
+    /// `SIGKILL`: kill; cannot be caught, blocked or read from a signalfd.
+    KILL = SIGKILL;
+    /// `SIGUSR1`: user-defined signal 1.
+    USR1 = SIGUSR1;
+    /// `SIGSEGV`: invalid memory reference.
+    SEGV = SIGSEGV;
+    /// `SIGUSR2`: user-defined signal 2.
+    USR2 = SIGUSR2;
+    /// `SIGPIPE`: write to a pipe with no reader.
+    PIPE = SIGPIPE;
+    /// `SIGALRM`: timer from `alarm()`.
+    ALRM = SIGALRM;
+    /// `SIGTERM`: termination request.
+    TERM = SIGTERM;
+    /// `SIGSTKFLT`: unused coprocessor stack fault.
+    STKFLT = SIGSTKFLT;
+    /// `SIGCHLD`: a child stopped, continued or ended.
+    CHLD = SIGCHLD;
+    /// `SIGCONT`: continue if stopped.
+    CONT = SIGCONT;
+    /// `SIGSTOP`: stop; cannot be caught, blocked or read from a signalfd.
+    STOP = SIGSTOP;
+    /// `SIGTSTP`: stop typed at the terminal (Ctrl-Z).
+    TSTP = SIGTSTP;
+    /// `SIGTTIN`: terminal input for a background process.
+    TTIN = SIGTTIN;
+    /// `SIGTTOU`: terminal output for a background process.
+    TTOU = SIGTTOU;
+    /// `SIGURG`: urgent data on a socket.
+    URG = SIGURG;
+    /// `SIGXCPU`: CPU time limit exceeded.
+    XCPU = SIGXCPU;
+    /// `SIGXFSZ`: file size limit exceeded.
+    XFSZ = SIGXFSZ;
+    /// `SIGVTALRM`: virtual alarm clock.
+    VTALRM = SIGVTALRM;
+    /// `SIGPROF`: profiling timer expired.
+    PROF = SIGPROF;
+    /// `SIGWINCH`: the terminal window was resized.
+    WINCH = SIGWINCH;
+    /// `SIGIO`: I/O is possible (`SIGPOLL`).
+    IO = SIGIO;
+    /// `SIGPWR`: power failure.
+    PWR = SIGPWR;
+    /// `SIGSYS`: bad system call (also what seccomp's `SECCOMP_RET_TRAP` sends).
+    SYS = SIGSYS;
+}
+
+impl Signal {
+    /// The kernel's first real-time signal, 32 (`__SIGRTMIN`). The C
+    /// libraries' `SIGRTMIN` is higher (34 or 35): they keep 32–34.
+    pub const RTMIN: u8 = 32;
+
+    /// The signal numbered `n`, or `None` unless `1 <= n <= 64`.
+    #[must_use]
+    pub const fn new(n: u8) -> Option<Self> {
+        if n >= 1 && n <= NSIG {
+            Some(Self(n))
+        } else {
+            None
+        }
+    }
+
+    /// The signal numbered `n` as the kernel reports it (an `int` or `u32`),
+    /// or `None` unless `1 <= n <= 64`.
+    #[must_use]
+    pub const fn from_raw(n: u32) -> Option<Self> {
+        if n >= 1 && n <= NSIG as u32 {
+            Some(Self(n as u8))
+        } else {
+            None
+        }
+    }
+
+    /// Real-time signal `SIGRTMIN + i` counted from the first signal the C
+    /// libraries leave to programs (35): `rt(0)` is 35, `rt(29)` is 64;
+    /// `None` beyond.
+    #[must_use]
+    pub const fn rt(i: u8) -> Option<Self> {
+        if i <= NSIG - 35 {
+            Some(Self(35 + i))
+        } else {
+            None
+        }
+    }
+
+    /// The signal number.
+    #[must_use]
+    pub const fn as_raw(self) -> u8 {
+        self.0
+    }
+
+    /// Whether this is one of the C libraries' reserved signals (32–34).
+    #[must_use]
+    pub const fn is_reserved(self) -> bool {
+        RESERVED.contains(self)
+    }
+
+    /// Whether this is a real-time signal (32–64). Real-time signals queue;
+    /// standard signals (1–31) coalesce: while one is pending, another of the
+    /// same number is merged into it.
+    #[must_use]
+    pub const fn is_realtime(self) -> bool {
+        self.0 >= Self::RTMIN
+    }
+}
+
+impl fmt::Display for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(name) => f.write_str(name),
+            None if self.0 == Self::RTMIN => f.write_str("SIGRTMIN"),
+            None => write!(f, "SIGRTMIN+{}", self.0 - Self::RTMIN),
+        }
+    }
+}
+
+impl fmt::Debug for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Signal({}, {self})", self.0)
+    }
+}
+
+impl From<Signal> for u8 {
+    fn from(s: Signal) -> Self {
+        s.0
+    }
+}
+
+impl From<Signal> for i32 {
+    fn from(s: Signal) -> Self {
+        i32::from(s.0)
+    }
+}
+
+impl TryFrom<i32> for Signal {
+    type Error = Errno;
+    /// `EINVAL` unless `1 <= n <= 64`, as the kernel says for a bad signal.
+    fn try_from(n: i32) -> Result<Self, Errno> {
+        u32::try_from(n)
+            .ok()
+            .and_then(Self::from_raw)
+            .ok_or(Errno::INVAL)
+    }
+}
+
+/// A set of signals: the kernel's 8-byte `sigset_t` (`kernel_sigset_t`).
+///
+/// `Copy`, no heap, `const` where it can be. Iterates in signal order.
+///
+/// ```
+/// use kernfd::signal::{SigSet, Signal};
+///
+/// let mut set = SigSet::empty();
+/// set.add(Signal::INT);
+/// set.add(Signal::TERM);
+/// assert!(set.contains(Signal::INT));
+/// set.remove(Signal::INT);
+/// let list: Vec<Signal> = set.into_iter().collect();
+/// assert_eq!(list, [Signal::TERM]);
+/// assert_eq!(SigSet::from_iter(list), set);
+/// assert_eq!(set.to_string(), "{SIGTERM}");
+/// ```
+#[doc(alias = "sigset_t")]
+#[doc(alias = "kernel_sigset_t")]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[repr(transparent)]
+pub struct SigSet(u64);
+
+impl SigSet {
+    /// No signal (`sigemptyset`).
+    #[doc(alias = "sigemptyset")]
+    #[must_use]
+    pub const fn empty() -> Self {
+        Self(0)
+    }
+
+    /// Every signal except the C libraries' reserved 32–34 (`sigfillset`,
+    /// as musl defines it). Blocking it blocks all that can be blocked
+    /// (`SIGKILL` and `SIGSTOP` never are: the kernel drops them silently).
+    #[doc(alias = "sigfillset")]
+    #[must_use]
+    pub const fn fill() -> Self {
+        Self(!RESERVED.0)
+    }
+
+    /// Every signal, 1 to 64, the reserved ones included.
+    #[must_use]
+    pub const fn all() -> Self {
+        Self(!0)
+    }
+
+    /// The set whose kernel bits are `bits` (bit `n - 1` for signal `n`).
+    #[must_use]
+    pub const fn from_bits(bits: u64) -> Self {
+        Self(bits)
+    }
+
+    /// The kernel bits.
+    #[must_use]
+    pub const fn bits(self) -> u64 {
+        self.0
+    }
+
+    const fn bit(s: Signal) -> u64 {
+        1 << (s.0 - 1)
+    }
+
+    /// Adds `sig` (`sigaddset`); returns whether it was absent.
+    #[doc(alias = "sigaddset")]
+    pub fn add(&mut self, sig: Signal) -> bool {
+        let absent = !self.contains(sig);
+        self.0 |= Self::bit(sig);
+        absent
+    }
+
+    /// Removes `sig` (`sigdelset`); returns whether it was present.
+    #[doc(alias = "sigdelset")]
+    pub fn remove(&mut self, sig: Signal) -> bool {
+        let present = self.contains(sig);
+        self.0 &= !Self::bit(sig);
+        present
+    }
+
+    /// `self` with `sig` added, for `const` use.
+    #[must_use]
+    pub const fn with(self, sig: Signal) -> Self {
+        Self(self.0 | Self::bit(sig))
+    }
+
+    /// `self` without `sig`, for `const` use.
+    #[must_use]
+    pub const fn without(self, sig: Signal) -> Self {
+        Self(self.0 & !Self::bit(sig))
+    }
+
+    /// Whether `sig` is in the set (`sigismember`).
+    #[doc(alias = "sigismember")]
+    #[must_use]
+    pub const fn contains(self, sig: Signal) -> bool {
+        self.0 & Self::bit(sig) != 0
+    }
+
+    /// Whether the set is empty (`sigisemptyset`).
+    #[must_use]
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The number of signals in the set.
+    #[must_use]
+    pub const fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// Signals in either set.
+    #[must_use]
+    pub const fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    /// Signals in both sets.
+    #[must_use]
+    pub const fn intersection(self, other: Self) -> Self {
+        Self(self.0 & other.0)
+    }
+
+    /// Signals in `self` but not in `other`.
+    #[must_use]
+    pub const fn difference(self, other: Self) -> Self {
+        Self(self.0 & !other.0)
+    }
+
+    /// The set's signals in increasing order.
+    #[must_use]
+    pub fn iter(self) -> Iter {
+        Iter(self.0)
+    }
+
+    /// The lowest reserved signal in the set, if any.
+    #[must_use]
+    pub fn first_reserved(self) -> Option<Signal> {
+        self.intersection(RESERVED).iter().next()
+    }
+
+    /// Writes the set's signals to the front of `out` and returns that part:
+    /// a list without a heap.
+    pub fn to_slice(self, out: &mut [Signal; NSIG as usize]) -> &[Signal] {
+        let mut n = 0;
+        for (slot, sig) in out.iter_mut().zip(self) {
+            *slot = sig;
+            n += 1;
+        }
+        &out[..n]
+    }
+
+    /// The set's signals as a `Vec`.
+    #[cfg(feature = "alloc")]
+    #[must_use]
+    pub fn to_vec(self) -> alloc::vec::Vec<Signal> {
+        self.iter().collect()
+    }
+}
+
+/// An iterator over a [`SigSet`]'s signals, in increasing order.
+#[derive(Clone, Debug)]
+pub struct Iter(u64);
+
+impl Iterator for Iter {
+    type Item = Signal;
+    fn next(&mut self) -> Option<Signal> {
+        if self.0 == 0 {
+            return None;
+        }
+        let i = self.0.trailing_zeros();
+        self.0 &= self.0 - 1;
+        Some(Signal(i as u8 + 1))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.0.count_ones() as usize;
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Iter {}
+impl FusedIterator for Iter {}
+
+impl IntoIterator for SigSet {
+    type Item = Signal;
+    type IntoIter = Iter;
+    fn into_iter(self) -> Iter {
+        self.iter()
+    }
+}
+
+impl FromIterator<Signal> for SigSet {
+    fn from_iter<I: IntoIterator<Item = Signal>>(iter: I) -> Self {
+        let mut set = Self::empty();
+        set.extend(iter);
+        set
+    }
+}
+
+impl Extend<Signal> for SigSet {
+    fn extend<I: IntoIterator<Item = Signal>>(&mut self, iter: I) {
+        for s in iter {
+            self.add(s);
+        }
+    }
+}
+
+impl<const N: usize> From<[Signal; N]> for SigSet {
+    fn from(list: [Signal; N]) -> Self {
+        list.into_iter().collect()
+    }
+}
+
+impl From<&[Signal]> for SigSet {
+    fn from(list: &[Signal]) -> Self {
+        list.iter().copied().collect()
+    }
+}
+
+impl From<Signal> for SigSet {
+    fn from(s: Signal) -> Self {
+        Self::empty().with(s)
+    }
+}
+
+impl core::ops::BitOr for SigSet {
+    type Output = Self;
+    fn bitor(self, rhs: Self) -> Self {
+        self.union(rhs)
+    }
+}
+
+impl core::ops::BitOr<Signal> for SigSet {
+    type Output = Self;
+    fn bitor(self, rhs: Signal) -> Self {
+        self.with(rhs)
+    }
+}
+
+/// `{SIGINT, SIGTERM}`.
+impl fmt::Display for SigSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("{")?;
+        for (i, s) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            fmt::Display::fmt(&s, f)?;
+        }
+        f.write_str("}")
+    }
+}
+
+impl fmt::Debug for SigSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SigSet({self})")
+    }
+}
+
+/// A signal-mask call failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Error {
+    /// The kernel's error, as is.
+    Os(Errno),
+    /// The set holds a signal the C library reserves (32–34); refused
+    /// before any syscall. See the [module docs](self).
+    Reserved(Signal),
+}
+
+impl Error {
+    /// The errno behind this error (`EINVAL` for [`Error::Reserved`], as
+    /// glibc's `sigaddset` reports it).
+    #[must_use]
+    pub fn errno(&self) -> Errno {
+        match *self {
+            Self::Os(e) => e,
+            Self::Reserved(_) => Errno::INVAL,
+        }
+    }
+}
+
+impl From<Errno> for Error {
+    fn from(e: Errno) -> Self {
+        Self::Os(e)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::Os(e) => fmt::Display::fmt(&e, f),
+            Self::Reserved(s) => write!(
+                f,
+                "signal {} ({s}) is reserved by the C library for threads and timers; \
+                 use the unsafe sigprocmask_unchecked to take it",
+                s.0
+            ),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+#[cfg(feature = "std")]
+impl From<Error> for std::io::Error {
+    /// Keeps the raw OS error for [`Error::Os`]; [`Error::Reserved`] keeps
+    /// its message with kind `InvalidInput`.
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Os(errno) => errno.into(),
+            other @ Error::Reserved(_) => {
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, other)
+            }
+        }
+    }
+}
+
+/// What [`sigprocmask`] does with its set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum How {
+    /// `SIG_BLOCK`: add the set to the mask.
+    Block,
+    /// `SIG_UNBLOCK`: remove the set from the mask.
+    Unblock,
+    /// `SIG_SETMASK`: make the set the mask.
+    SetMask,
+}
+
+impl How {
+    const fn raw(self) -> usize {
+        (match self {
+            Self::Block => c::SIG_BLOCK,
+            Self::Unblock => c::SIG_UNBLOCK,
+            Self::SetMask => c::SIG_SETMASK,
+        }) as usize
+    }
+}
+
+/// `rt_sigprocmask(how, set, &old, 8)`: changes the calling thread's signal
+/// mask as `how` says (or only reads it when `set` is `None`); returns the
+/// previous mask.
+///
+/// This is `pthread_sigmask`: it affects the calling thread only. New
+/// threads inherit the mask of the thread that creates them, so block the
+/// signals a signalfd reads in `main` before spawning any thread.
+///
+/// # Errors
+/// [`Error::Reserved`] when `set` holds a signal in 32–34, before any
+/// syscall. The kernel's `EINVAL` (bad `how`, bad size) and `EFAULT` cannot
+/// happen through this signature.
+///
+/// # References
+/// [sigprocmask(2)](https://man7.org/linux/man-pages/man2/sigprocmask.2.html),
+/// [pthread_sigmask(3)](https://man7.org/linux/man-pages/man3/pthread_sigmask.3.html)
+#[doc(alias = "rt_sigprocmask")]
+#[doc(alias = "pthread_sigmask")]
+pub fn sigprocmask(how: How, set: Option<&SigSet>) -> Result<SigSet, Error> {
+    if let Some(s) = set.and_then(|s| s.first_reserved()) {
+        return Err(Error::Reserved(s));
+    }
+    // SAFETY: no reserved signal is in the set.
+    Ok(unsafe { sigprocmask_unchecked(how, set)? })
+}
+
+/// [`sigprocmask`] without the reserved-signal check.
+///
+/// # Errors
+/// None in practice (see [`sigprocmask`]).
+///
+/// # Safety
+/// Blocking or unblocking signals 32–34 interferes with the C library (if
+/// any is linked) that owns them: thread cancellation, `setuid` in threaded
+/// programs and POSIX timers can hang or misbehave. The caller must know no
+/// C library in the process relies on the signals it changes.
+pub unsafe fn sigprocmask_unchecked(how: How, set: Option<&SigSet>) -> Result<SigSet, Errno> {
+    let mut old = SigSet::empty();
+    let set_ptr = set.map_or(0, |s| core::ptr::from_ref(&s.0) as usize);
+    // SAFETY: `set_ptr` is null or points to 8 readable bytes, `old` to 8
+    // writable ones, both live across the call; the size is the kernel's.
+    raw::check(unsafe {
+        raw::syscall4(
+            raw::nr::__NR_rt_sigprocmask as usize,
+            how.raw(),
+            set_ptr,
+            core::ptr::from_mut(&mut old.0) as usize,
+            SIGSET_SIZE,
+        )
+    })?;
+    Ok(old)
+}
+
+/// Blocks `set` in the calling thread (`SIG_BLOCK`); returns the previous
+/// mask.
+///
+/// # Errors
+/// [`Error::Reserved`] for a signal in 32–34.
+///
+/// # References
+/// [sigprocmask(2)](https://man7.org/linux/man-pages/man2/sigprocmask.2.html)
+pub fn block(set: &SigSet) -> Result<SigSet, Error> {
+    sigprocmask(How::Block, Some(set))
+}
+
+/// Unblocks `set` in the calling thread (`SIG_UNBLOCK`); returns the
+/// previous mask. A pending signal that becomes unblocked is delivered
+/// before this returns.
+///
+/// # Errors
+/// [`Error::Reserved`] for a signal in 32–34.
+///
+/// # References
+/// [sigprocmask(2)](https://man7.org/linux/man-pages/man2/sigprocmask.2.html)
+pub fn unblock(set: &SigSet) -> Result<SigSet, Error> {
+    sigprocmask(How::Unblock, Some(set))
+}
+
+/// Makes `set` the calling thread's mask (`SIG_SETMASK`); returns the
+/// previous mask.
+///
+/// # Errors
+/// [`Error::Reserved`] for a signal in 32–34.
+///
+/// # References
+/// [sigprocmask(2)](https://man7.org/linux/man-pages/man2/sigprocmask.2.html)
+pub fn set_mask(set: &SigSet) -> Result<SigSet, Error> {
+    sigprocmask(How::SetMask, Some(set))
+}
+
+/// The calling thread's mask, unchanged.
+///
+/// # Errors
+/// None in practice.
+///
+/// # References
+/// [sigprocmask(2)](https://man7.org/linux/man-pages/man2/sigprocmask.2.html)
+pub fn thread_mask() -> Result<SigSet, Errno> {
+    // SAFETY: with no set nothing changes.
+    unsafe { sigprocmask_unchecked(How::Block, None) }
+}
+
+/// `rt_sigpending(&set, 8)`: the signals pending for the calling thread or
+/// the process while blocked.
+///
+/// # Errors
+/// None in practice.
+///
+/// # References
+/// [sigpending(2)](https://man7.org/linux/man-pages/man2/sigpending.2.html)
+#[doc(alias = "rt_sigpending")]
+#[doc(alias = "sigpending")]
+pub fn pending() -> Result<SigSet, Errno> {
+    let mut set = SigSet::empty();
+    // SAFETY: `set` is 8 writable bytes for the call's duration.
+    raw::check(unsafe {
+        raw::syscall2(
+            raw::nr::__NR_rt_sigpending as usize,
+            core::ptr::from_mut(&mut set.0) as usize,
+            SIGSET_SIZE,
+        )
+    })?;
+    Ok(set)
+}
+
+/// `rt_sigtimedwait(set, NULL, timeout, 8)`: takes one pending signal of
+/// `set` from the queue, waiting up to `timeout` (`None`: forever) for one;
+/// returns which.
+///
+/// The signals of `set` should be blocked, or they may be delivered
+/// (handled or fatal) instead of waited for.
+///
+/// # Errors
+/// `EAGAIN` when the timeout passed, `EINTR` when a handler for another
+/// signal ran, [`Error::Reserved`] for a signal in 32–34.
+///
+/// # References
+/// [sigtimedwait(2)](https://man7.org/linux/man-pages/man2/sigtimedwait.2.html)
+#[doc(alias = "rt_sigtimedwait")]
+#[doc(alias = "sigtimedwait")]
+pub fn wait(set: &SigSet, timeout: Option<Duration>) -> Result<Signal, Error> {
+    if let Some(s) = set.first_reserved() {
+        return Err(Error::Reserved(s));
+    }
+    let ts = timeout.map(|d| linux_raw_sys::general::__kernel_timespec {
+        tv_sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        tv_nsec: i64::from(d.subsec_nanos()),
+    });
+    let ts_ptr = ts.as_ref().map_or(0, |t| core::ptr::from_ref(t) as usize);
+    // SAFETY: `set` is 8 readable bytes, the info pointer is null (allowed),
+    // `ts_ptr` is null or a live `__kernel_timespec`.
+    let n = raw::check(unsafe {
+        raw::syscall4(
+            raw::nr::__NR_rt_sigtimedwait as usize,
+            core::ptr::from_ref(&set.0) as usize,
+            0,
+            ts_ptr,
+            SIGSET_SIZE,
+        )
+    })?;
+    Ok(Signal::from_raw(n as u32).ok_or(Errno::INVAL)?)
+}
+
+/// `tgkill(getpid(), gettid(), sig)`: sends `sig` to the calling thread
+/// alone, as `raise(3)` does in a threaded program.
+///
+/// # Errors
+/// None for a valid signal (`EINVAL` is not reachable through [`Signal`]).
+///
+/// # References
+/// [tgkill(2)](https://man7.org/linux/man-pages/man2/tgkill.2.html),
+/// [raise(3)](https://man7.org/linux/man-pages/man3/raise.3.html)
+pub fn raise(sig: Signal) -> Result<(), Errno> {
+    let pid = rustix::process::getpid().as_raw_nonzero().get();
+    let tid = rustix::thread::gettid().as_raw_nonzero().get();
+    tgkill(pid, tid, sig)
+}
+
+/// `tgkill(pid, tid, sig)`: sends `sig` to thread `tid` of process `pid`.
+///
+/// Unlike `kill`, the signal is for that thread only: only it can take it
+/// (through a signalfd it reads, or a handler), whatever the other threads
+/// block.
+///
+/// # Errors
+/// `ESRCH` (no such thread), `EPERM`, `EINVAL` (a non-positive id).
+///
+/// # References
+/// [tgkill(2)](https://man7.org/linux/man-pages/man2/tgkill.2.html)
+pub fn tgkill(pid: i32, tid: i32, sig: Signal) -> Result<(), Errno> {
+    // SAFETY: tgkill takes three integers and touches no memory.
+    raw::check(unsafe {
+        raw::syscall3(
+            raw::nr::__NR_tgkill as usize,
+            pid as usize,
+            tid as usize,
+            usize::from(sig.0),
+        )
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::string::ToString;
+    use std::vec::Vec;
+
+    #[test]
+    fn set_operations() {
+        let mut s = SigSet::empty();
+        assert!(s.is_empty());
+        assert!(s.add(Signal::INT));
+        assert!(!s.add(Signal::INT));
+        assert!(s.add(Signal::new(64).unwrap()));
+        assert!(s.contains(Signal::INT) && !s.contains(Signal::TERM));
+        assert_eq!(s.bits(), (1 << 1) | (1 << 63));
+        assert_eq!(s.len(), 2);
+        assert!(s.remove(Signal::INT));
+        assert!(!s.remove(Signal::INT));
+        assert_eq!(s.iter().collect::<Vec<_>>(), [Signal::new(64).unwrap()]);
+        assert_eq!(SigSet::fill().len(), 61);
+        assert!(SigSet::fill().first_reserved().is_none());
+        assert_eq!(SigSet::all().len(), 64);
+        assert_eq!(
+            RESERVED.iter().map(Signal::as_raw).collect::<Vec<_>>(),
+            [32, 33, 34]
+        );
+        let list = [Signal::HUP, Signal::TERM, Signal::rt(0).unwrap()];
+        let set = SigSet::from(list);
+        let mut out = [Signal::HUP; 64];
+        assert_eq!(set.to_slice(&mut out), list);
+        assert_eq!(set.to_string(), "{SIGHUP, SIGTERM, SIGRTMIN+3}");
+        assert_eq!((SigSet::from(Signal::HUP) | Signal::TERM).len(), 2);
+        assert_eq!(set.difference(SigSet::from(Signal::HUP)).len(), 2);
+        assert_eq!(set.intersection(SigSet::from(Signal::HUP)).len(), 1);
+        assert_eq!(set.to_vec(), list);
+        assert_eq!(
+            SigSet::from(&list[..2]),
+            SigSet::from([Signal::HUP, Signal::TERM])
+        );
+        let mut ext = SigSet::empty();
+        ext.extend(list);
+        assert_eq!(ext, set);
+        assert_eq!(SigSet::from_bits(set.bits()), set);
+        assert_eq!(set.iter().len(), 3);
+        assert_eq!(
+            std::format!("{set:?}"),
+            "SigSet({SIGHUP, SIGTERM, SIGRTMIN+3})"
+        );
+    }
+
+    #[test]
+    fn signal_numbers() {
+        assert_eq!(Signal::new(0), None);
+        assert_eq!(Signal::new(65), None);
+        assert_eq!(Signal::from_raw(2), Some(Signal::INT));
+        assert_eq!(Signal::try_from(-1), Err(Errno::INVAL));
+        assert_eq!(Signal::try_from(15), Ok(Signal::TERM));
+        assert_eq!(Signal::rt(29).map(Signal::as_raw), Some(64));
+        assert_eq!(Signal::rt(30), None);
+        assert!(Signal::new(33).unwrap().is_reserved());
+        assert!(!Signal::rt(0).unwrap().is_reserved());
+        assert!(Signal::new(32).unwrap().is_realtime() && !Signal::SYS.is_realtime());
+        assert!(SigSet::fill().without(Signal::INT).len() == 60);
+        assert!(SigSet::empty().is_empty() && !SigSet::from(Signal::INT).is_empty());
+        assert_eq!(Signal::INT.to_string(), "SIGINT");
+        assert_eq!(Signal::new(32).unwrap().to_string(), "SIGRTMIN");
+        assert_eq!(Signal::SYS.as_raw(), 31);
+        for n in 1..32 {
+            assert!(Signal::new(n).unwrap().name().is_some(), "{n}");
+        }
+    }
+
+    /// In a dedicated thread, so the test harness's own mask never changes.
+    fn in_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::spawn(f).join().unwrap()
+    }
+
+    #[test]
+    fn mask_block_unblock_set_real_syscalls() {
+        in_thread(|| {
+            let start = thread_mask().unwrap();
+            let set = SigSet::from([Signal::USR1, Signal::USR2]);
+            assert_eq!(block(&set).unwrap(), start);
+            let now = thread_mask().unwrap();
+            assert!(now.contains(Signal::USR1) && now.contains(Signal::USR2));
+            let before = unblock(&SigSet::from(Signal::USR1)).unwrap();
+            assert_eq!(before, now);
+            assert!(!thread_mask().unwrap().contains(Signal::USR1));
+            assert_eq!(set_mask(&start).unwrap(), start | Signal::USR2);
+            assert_eq!(thread_mask().unwrap(), start);
+            // SIGKILL and SIGSTOP are dropped silently by the kernel.
+            block(&SigSet::from([Signal::KILL, Signal::STOP])).unwrap();
+            assert_eq!(thread_mask().unwrap(), start);
+        });
+    }
+
+    #[test]
+    fn reserved_signals_are_refused_before_the_kernel() {
+        in_thread(|| {
+            let start = thread_mask().unwrap();
+            let bad = SigSet::from(Signal::new(33).unwrap()) | Signal::USR1;
+            let e = block(&bad).unwrap_err();
+            assert_eq!(e, Error::Reserved(Signal::new(33).unwrap()));
+            assert_eq!(e.errno(), Errno::INVAL);
+            assert!(e.to_string().contains("reserved"));
+            assert_eq!(
+                set_mask(&SigSet::all()),
+                Err(Error::Reserved(Signal::new(32).unwrap()))
+            );
+            assert!(unblock(&RESERVED).is_err());
+            assert_eq!(thread_mask().unwrap(), start, "nothing changed");
+            // The unsafe opt-in reaches the kernel.
+            // SAFETY: this thread runs no C-library code that needs 34.
+            unsafe {
+                sigprocmask_unchecked(How::Block, Some(&SigSet::from(Signal::new(34).unwrap())))
+                    .unwrap();
+            }
+            assert!(thread_mask().unwrap().contains(Signal::new(34).unwrap()));
+            // SAFETY: as above, restoring.
+            unsafe { sigprocmask_unchecked(How::SetMask, Some(&start)).unwrap() };
+        });
+    }
+
+    #[test]
+    fn pending_wait_and_raise() {
+        in_thread(|| {
+            let set = SigSet::from(Signal::USR2);
+            block(&set).unwrap();
+            assert!(!pending().unwrap().contains(Signal::USR2));
+            raise(Signal::USR2).unwrap();
+            assert!(pending().unwrap().contains(Signal::USR2));
+            assert_eq!(wait(&set, Some(Duration::ZERO)), Ok(Signal::USR2));
+            assert!(!pending().unwrap().contains(Signal::USR2));
+            // Nothing pending: EAGAIN after the timeout.
+            assert_eq!(
+                wait(&set, Some(Duration::from_millis(1))),
+                Err(Error::Os(Errno::AGAIN))
+            );
+            assert_eq!(
+                wait(&RESERVED, None),
+                Err(Error::Reserved(Signal::new(32).unwrap()))
+            );
+        });
+    }
+
+    #[test]
+    fn tgkill_errors() {
+        // Thread ids are positive; the kernel says EINVAL otherwise.
+        assert_eq!(tgkill(0, 0, Signal::USR1), Err(Errno::INVAL));
+        // A pid far above pid_max names no thread.
+        assert_eq!(tgkill(i32::MAX, i32::MAX, Signal::USR1), Err(Errno::SRCH));
+    }
+}
