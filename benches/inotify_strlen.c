@@ -25,9 +25,11 @@
 
 static char dir[] = "/dev/shm/kernfd-bench-XXXXXX";
 
+static int name_kind = -1; /* KERNFD_BENCH_NAME_KIND, as in inotify.rs */
+
 static void name(char *out, size_t cap, unsigned i)
 {
-    switch (i % 4) {
+    switch (name_kind >= 0 ? (unsigned)name_kind : i % 4) {
     case 0: snprintf(out, cap, "%s/file-%06u.txt", dir, i); break;
     case 1: snprintf(out, cap, "%s/%06u.rs", dir, i); break;
     case 2: snprintf(out, cap, "%s/.file-%06u.txt.swp", dir, i); break;
@@ -78,6 +80,8 @@ int main(int argc, char **argv)
         return 2;
     }
     n = strtoul(argv[1], NULL, 10);
+    if (getenv("KERNFD_BENCH_NAME_KIND"))
+        name_kind = atoi(getenv("KERNFD_BENCH_NAME_KIND")) % 4;
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
         return 1;
