@@ -606,14 +606,14 @@ fn drain_bench(tree: &Tree, buf: &mut Buf, n: usize, rounds: usize) {
     let bare_med = median(&mut times[0].clone());
     println!("\n## drain: {n} kernel events per reader, read until EAGAIN");
     println!(
-        "{:<14} {:>12} {:>12} {:>14} {:>14}",
+        "{:<16} {:>12} {:>12} {:>14} {:>14}",
         "reader", "min ns/event", "med ns/event", "min vs bare", "med vs bare"
     );
     for (i, r) in READERS.iter().enumerate() {
         let min = times[i].iter().min().copied().unwrap_or_default();
         let med = median(&mut times[i]);
         println!(
-            "{:<14} {:>12.2} {:>12.2} {:>13.3}x {:>13.3}x",
+            "{:<16} {:>12.2} {:>12.2} {:>13.3}x {:>13.3}x",
             r,
             ns_per(min, n),
             ns_per(med, n),
