@@ -43,7 +43,7 @@ BENCH=$(cargo bench --bench inotify --no-run --message-format=json 2>/dev/null |
 [ -x "$BENCH" ] || { echo "could not build the bench"; exit 1; }
 gcc -O2 -g -Wall -o "$WORK/inotify_strlen" benches/inotify_strlen.c
 
-READERS="bare kernfd-read kernfd-drain kernfd-catchall inotify nix rustix c-strlen parse-kernfd parse-header"
+READERS="bare kernfd-read kernfd-drain kernfd-try inotify nix rustix c-strlen parse-kernfd parse-header"
 
 # count NAME: prints "NAME instructions events checksum"
 count() {
