@@ -406,17 +406,21 @@ impl<'buf> Iterator for Events<'buf> {
         };
         let word = |i: usize| [header[i], header[i + 1], header[i + 2], header[i + 3]];
         let len = u32::from_ne_bytes(word(12)) as usize;
-        let Some((name_field, rest)) = tail.split_at_checked(len) else {
+        // (On 64-bit targets `len` < 2^32, so this never saturates.)
+        let Some((record, rest)) = self.rest.split_at_checked(len.saturating_add(HEADER_LEN))
+        else {
             return Some(Err(self.fail(ParseErrorKind::TruncatedName {
                 len,
                 available: tail.len(),
             })));
         };
-        if let Some(&last) = name_field.last() {
-            if last != 0 {
-                return Some(Err(self.fail(ParseErrorKind::UnterminatedName { len })));
-            }
+        // The name field must end in NUL. Checking the record's last byte
+        // does it with no test for an empty field: then that byte is the top
+        // byte of `len`, which is 0 (whatever the byte order), as it must be.
+        if record.last() != Some(&0) {
+            return Some(Err(self.fail(ParseErrorKind::UnterminatedName { len })));
         }
+        let name_field = record.get(HEADER_LEN..).unwrap_or_default();
         self.rest = rest;
         let event = Event {
             wd: i32::from_ne_bytes(word(0)),
