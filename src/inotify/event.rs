@@ -450,10 +450,12 @@ impl FusedIterator for Events<'_> {}
 /// come from the kernel) takes [`first_nul`], with the same result.
 #[inline]
 fn until_nul(field: &[u8]) -> &[u8] {
-    // Each `trailing_zeros` is at most its mask's width, the length of the
-    // blocks it covers, so the compiler sees that `get` cannot fail. (The
-    // order is deliberate: LLVM turns these tests into a switch and emits
-    // the comparisons in reverse, so the common 16 is tested first.)
+    // Each `trailing_zeros` is at most the length of the blocks its mask
+    // covers (the mask's width for 16 and 32 bytes, a sentinel bit for 48),
+    // and is that length when there is no NUL, so `get` never fails and the
+    // whole field comes back. (The order is deliberate: LLVM turns these
+    // tests into a switch and emits the comparisons in reverse, so the
+    // common 16 is tested first.)
     if let Ok(blocks) = <&[u8; 48]>::try_from(field) {
         if let (Some((a, rest)), Some(c)) =
             (blocks.split_first_chunk::<16>(), blocks.last_chunk::<16>())
