@@ -6,9 +6,10 @@
 //!    inotify instance per reader, all watching the same directory, so every
 //!    reader drains the very same event stream. Each reader then reads its
 //!    queue until `EAGAIN` through a 4096-byte buffer: kernfd
-//!    ([`Inotify::read`] and [`Inotify::drain`]), the `inotify` crate, `nix`,
-//!    rustix's `fs::inotify::Reader`, and a bare `read()` loop that parses
-//!    nothing (the floor). Every reader touches the same data per event: wd,
+//!    ([`Inotify::read`] with an arm per error, the same with `item?`, and
+//!    [`Inotify::drain`]), the `inotify` crate, `nix`, rustix's
+//!    `fs::inotify::Reader`, and a bare `read()` loop that parses nothing
+//!    (the floor). Every reader touches the same data per event: wd,
 //!    mask, cookie and the name's length, summed into a checksum that must
 //!    agree across readers. Rounds rotate the order; min and median are shown.
 //! 2. **Parse only**: kernel bytes captured once are parsed again and again
@@ -20,10 +21,16 @@
 //! current limit allows.
 //!
 //! Callgrind mode (see `benches/callgrind.sh`): `inotify callgrind READER N`
-//! queues `N` events and runs only `READER`, inside a function named
+//! queues `N` events and runs only `READER` (one of the drain readers, or
+//! `parse-kernfd` / `parse-header` over a capture), inside a function named
 //! `bench_reader_READER` (dashes as underscores), so
 //! `valgrind --tool=callgrind --toggle-collect='*bench_reader_*'` counts the
-//! user-space instructions of reading and parsing and nothing else.
+//! user-space instructions of reading and parsing and nothing else. It
+//! prints `events checksum`; `benches/inotify_strlen.c` does the same for
+//! the inotify(7) man page's C loop.
+//!
+//! Without `--bench` (as under `cargo test --benches`) it makes a quick
+//! smoke run: 2,000 events, one round, the same agreement checks.
 //!
 //! Environment: `KERNFD_BENCH_EVENTS` (default 100000), `KERNFD_BENCH_ROUNDS`
 //! (default 5), `KERNFD_BENCH_NAME_KIND` (0 to 3: every file named like
