@@ -66,8 +66,8 @@ pub const DEFAULT_BUFFER_LEN: usize = 4096;
 pub fn parse(bytes: &[u8]) -> Events<'_> {
     Events {
         bytes,
-        offset: 0,
-        failed: false,
+        rest: bytes,
+        stopped: None,
     }
 }
 
@@ -115,7 +115,7 @@ impl<'buf> Event<'buf> {
     #[inline]
     #[must_use]
     pub fn name_bytes(&self) -> &'buf [u8] {
-        &self.name_field[..first_nul(self.name_field)]
+        until_nul(self.name_field)
     }
 
     /// The name as a C string, or `None` when the event carries no name.
@@ -125,10 +125,10 @@ impl<'buf> Event<'buf> {
         if self.name_field.is_empty() {
             return None;
         }
-        let end = first_nul(self.name_field);
-        // The parser checked that the field ends in NUL, so `end` is an index
-        // of a NUL byte and the slice below holds exactly one NUL, at its end.
-        CStr::from_bytes_with_nul(&self.name_field[..=end]).ok()
+        // The parser checked that the field ends in NUL, so the name is
+        // followed by a NUL, and the slice below holds exactly one, at its end.
+        let with_nul = self.name_field.get(..=until_nul(self.name_field).len())?;
+        CStr::from_bytes_with_nul(with_nul).ok()
     }
 
     /// The name as an `OsStr`, empty when the event carries no name.
@@ -318,34 +318,41 @@ impl core::error::Error for ParseError {}
 ///
 /// Made by [`parse`] and by the read methods of
 /// [`Inotify`](super::Inotify). See [`parse`] for what it yields.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[must_use = "an inotify read consumes events from the kernel's queue; iterate them"]
 pub struct Events<'buf> {
     bytes: &'buf [u8],
-    offset: usize,
-    /// Set by a malformed record: iteration has ended at `offset`.
-    failed: bool,
+    /// The bytes not yet consumed; emptied when a record is malformed.
+    rest: &'buf [u8],
+    /// Where a malformed record stopped iteration.
+    stopped: Option<usize>,
 }
 
 impl<'buf> Events<'buf> {
     /// Events over nothing.
     pub(crate) const EMPTY: Events<'static> = Events {
         bytes: &[],
-        offset: 0,
-        failed: false,
+        rest: &[],
+        stopped: None,
     };
 
     /// The bytes not yet consumed: empty once every record was yielded, the
     /// failing record onward after a [`EventError::Malformed`].
     #[must_use]
     pub fn remainder(&self) -> &'buf [u8] {
-        self.bytes.get(self.offset..).unwrap_or_default()
+        match self.stopped {
+            Some(at) => self.bytes.get(at..).unwrap_or_default(),
+            None => self.rest,
+        }
     }
 
     /// How many bytes were consumed so far.
     #[must_use]
     pub fn offset(&self) -> usize {
-        self.offset
+        match self.stopped {
+            Some(at) => at,
+            None => self.bytes.len() - self.rest.len(),
+        }
     }
 
     /// All the bytes this iterator walks, consumed or not.
@@ -357,17 +364,29 @@ impl<'buf> Events<'buf> {
     /// Whether nothing is left to yield.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.failed || self.offset >= self.bytes.len()
+        self.rest.is_empty()
     }
 
-    fn fail(&mut self, kind: ParseErrorKind) -> Result<Event<'buf>, EventError> {
-        let err = ParseError {
-            offset: self.offset,
-            kind,
-        };
+    /// Ends iteration at the record that starts `self.rest`.
+    #[inline]
+    fn fail(&mut self, kind: ParseErrorKind) -> EventError {
+        let offset = self.bytes.len() - self.rest.len();
         // Stop here: the remainder keeps the bad record, `next` yields None.
-        self.failed = true;
-        Err(EventError::Malformed(err))
+        self.stopped = Some(offset);
+        self.rest = &[];
+        EventError::Malformed(ParseError { offset, kind })
+    }
+}
+
+/// Shows what a derived `Debug` would if the fields were `bytes`, `offset`
+/// and `failed`: the internal layout is not part of the output.
+impl fmt::Debug for Events<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Events")
+            .field("bytes", &self.bytes)
+            .field("offset", &self.offset())
+            .field("failed", &self.stopped.is_some())
+            .finish()
     }
 }
 
@@ -376,37 +395,36 @@ impl<'buf> Iterator for Events<'buf> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let rest = self.bytes.get(self.offset..)?;
-        if rest.is_empty() || self.failed {
-            return None;
-        }
-        let Some((header, tail)) = rest.split_first_chunk::<HEADER_LEN>() else {
-            return Some(self.fail(ParseErrorKind::TruncatedHeader {
-                available: rest.len(),
-            }));
+        let Some((header, tail)) = self.rest.split_first_chunk::<HEADER_LEN>() else {
+            if self.rest.is_empty() {
+                return None;
+            }
+            return Some(Err(self.fail(ParseErrorKind::TruncatedHeader {
+                available: self.rest.len(),
+            })));
         };
         let word = |i: usize| [header[i], header[i + 1], header[i + 2], header[i + 3]];
-        let wd = i32::from_ne_bytes(word(0));
-        let mask = u32::from_ne_bytes(word(4));
-        let cookie = u32::from_ne_bytes(word(8));
         let len = u32::from_ne_bytes(word(12)) as usize;
-        let Some(name_field) = tail.get(..len) else {
-            return Some(self.fail(ParseErrorKind::TruncatedName {
+        // (On 64-bit targets `len` < 2^32, so this never saturates.)
+        let Some((record, rest)) = self.rest.split_at_checked(len.saturating_add(HEADER_LEN))
+        else {
+            return Some(Err(self.fail(ParseErrorKind::TruncatedName {
                 len,
                 available: tail.len(),
-            }));
+            })));
         };
-        if let Some(&last) = name_field.last() {
-            if last != 0 {
-                return Some(self.fail(ParseErrorKind::UnterminatedName { len }));
-            }
+        // The name field must end in NUL. Checking the record's last byte
+        // does it with no test for an empty field: then that byte is the top
+        // byte of `len`, which is 0 (whatever the byte order), as it must be.
+        if record.last() != Some(&0) {
+            return Some(Err(self.fail(ParseErrorKind::UnterminatedName { len })));
         }
-        // `len <= tail.len()`, so this cannot overflow or pass the end.
-        self.offset += HEADER_LEN + len;
+        let name_field = record.get(HEADER_LEN..).unwrap_or_default();
+        self.rest = rest;
         let event = Event {
-            wd,
-            mask,
-            cookie,
+            wd: i32::from_ne_bytes(word(0)),
+            mask: u32::from_ne_bytes(word(4)),
+            cookie: u32::from_ne_bytes(word(8)),
             name_field,
         };
         if event.is_overflow() {
@@ -416,41 +434,133 @@ impl<'buf> Iterator for Events<'buf> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        if self.failed {
-            return (0, Some(0));
-        }
-        let left = self.bytes.len().saturating_sub(self.offset);
-        (0, Some(left.div_ceil(HEADER_LEN)))
+        (0, Some(self.rest.len().div_ceil(HEADER_LEN)))
     }
 }
 
 impl FusedIterator for Events<'_> {}
 
-/// Index of the first NUL in `field`, or `field.len()` if there is none.
+/// The bytes of `field` before its first NUL (all of it if there is none).
 ///
-/// The kernel pads each name with NULs to a multiple of 16 bytes, so the
-/// field is nearly always whole 8-byte words: scan a word at a time with the
-/// classic has-zero-byte test, and fall back to bytes for any tail.
+/// The kernel pads each name with NULs to a multiple of 16 bytes, so a
+/// kernel field is whole 16-byte blocks, nearly always one to three: for
+/// those lengths all blocks are scanned at once ([`nul_mask`]), with no
+/// loop and no branch. Any other length (a long name, or bytes that did not
+/// come from the kernel) takes [`first_nul`], with the same result.
 #[inline]
-fn first_nul(field: &[u8]) -> usize {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let mut words = field.chunks_exact(8);
-    let mut base = 0;
-    for w in &mut words {
-        let mut a = [0_u8; 8];
-        a.copy_from_slice(w);
-        let x = u64::from_le_bytes(a);
-        let zero = x.wrapping_sub(LO) & !x & HI;
-        if zero != 0 {
-            // In little-endian order the lowest flagged byte is the first
-            // zero byte (higher flags can be false positives, lower cannot).
-            return base + (zero.trailing_zeros() / 8) as usize;
+fn until_nul(field: &[u8]) -> &[u8] {
+    // Each `trailing_zeros` is at most the length of the blocks its mask
+    // covers (the mask's width for 16 and 32 bytes, a sentinel bit for 48),
+    // and is that length when there is no NUL, so `get` never fails and the
+    // whole field comes back. (The order is deliberate: LLVM turns these
+    // tests into a switch and emits the comparisons in reverse, so the
+    // common 16 is tested first.)
+    if let Ok(blocks) = <&[u8; 48]>::try_from(field) {
+        if let (Some((a, rest)), Some(c)) =
+            (blocks.split_first_chunk::<16>(), blocks.last_chunk::<16>())
+        {
+            if let Some(b) = rest.first_chunk::<16>() {
+                let mask = u64::from(nul_mask(a))
+                    | u64::from(nul_mask(b)) << 16
+                    | u64::from(nul_mask(c)) << 32
+                    | 1 << 48;
+                return blocks
+                    .get(..mask.trailing_zeros() as usize)
+                    .unwrap_or(blocks);
+            }
         }
-        base += 8;
     }
-    let tail = words.remainder();
-    base + tail.iter().position(|&b| b == 0).unwrap_or(tail.len())
+    if let Ok(blocks) = <&[u8; 32]>::try_from(field) {
+        if let (Some(a), Some(b)) = (blocks.first_chunk::<16>(), blocks.last_chunk::<16>()) {
+            let mask = u32::from(nul_mask(a)) | u32::from(nul_mask(b)) << 16;
+            return blocks
+                .get(..mask.trailing_zeros() as usize)
+                .unwrap_or(blocks);
+        }
+    }
+    if let Ok(block) = <&[u8; 16]>::try_from(field) {
+        let end = nul_mask(block).trailing_zeros() as usize;
+        return block.get(..end).unwrap_or(block);
+    }
+    field.get(..first_nul(field)).unwrap_or(field)
+}
+
+/// Index of the first NUL in `field`, or `field.len()` if there is none:
+/// 16-byte blocks, then byte by byte.
+#[inline(never)]
+fn first_nul(field: &[u8]) -> usize {
+    let mut base = 0;
+    let mut rest = field;
+    while let Some((block, tail)) = rest.split_first_chunk::<16>() {
+        let i = nul_mask(block).trailing_zeros() as usize;
+        if i < 16 {
+            return base + i;
+        }
+        base += 16;
+        rest = tail;
+    }
+    base + rest.iter().position(|&b| b == 0).unwrap_or(rest.len())
+}
+
+/// The NUL bytes of a 16-byte block: bit `i` is set when byte `i` is 0.
+///
+/// `x86_64`: one SSE2 compare of all 16 bytes (SSE2 is part of the `x86_64`
+/// baseline, so no runtime detection).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn nul_mask(block: &[u8; 16]) -> u16 {
+    use core::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_setzero_si128,
+    };
+    // SAFETY: SSE2 is enabled on every x86_64 target, so the intrinsics are
+    // available. `_mm_loadu_si128` reads exactly the 16 bytes `block`
+    // borrows and has no alignment requirement.
+    let zeros = unsafe {
+        _mm_movemask_epi8(_mm_cmpeq_epi8(
+            _mm_loadu_si128(block.as_ptr().cast()),
+            _mm_setzero_si128(),
+        ))
+    };
+    // `movemask` sets only the low 16 bits.
+    zeros as u16
+}
+
+/// The NUL bytes of a 16-byte block: bit `i` is set when byte `i` is 0.
+///
+/// Elsewhere: [`nul_mask_swar`].
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn nul_mask(block: &[u8; 16]) -> u16 {
+    nul_mask_swar(block)
+}
+
+/// The NUL bytes of a 16-byte block, portably: two 8-byte words with an
+/// exact zero-byte test. (Also compiled for the tests on `x86_64`, which
+/// check it against the SSE2 version.)
+#[cfg(any(test, not(target_arch = "x86_64")))]
+#[inline]
+fn nul_mask_swar(block: &[u8; 16]) -> u16 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let word = |i: usize| {
+        let x = u64::from_le_bytes([
+            block[i],
+            block[i + 1],
+            block[i + 2],
+            block[i + 3],
+            block[i + 4],
+            block[i + 5],
+            block[i + 6],
+            block[i + 7],
+        ]);
+        // Bit 7 of each byte is set exactly when that byte is 0 (no carry
+        // crosses bytes: each byte's low 7 bits + 0x7f <= 0xfe).
+        let zero = !(((x & LOW7) + LOW7) | x | LOW7);
+        // Gather the eight bit-7 flags into the top byte, byte i -> bit i:
+        // the products of the flag at 8i and the constant's bit 7j + 7 land
+        // on distinct bits (so no carries), those with i + j = 7 on 56 + i.
+        ((zero >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u16
+    };
+    word(0) | (word(8) << 8)
 }
 
 #[cfg(test)]

@@ -234,6 +234,7 @@ impl Inotify {
     /// # Errors
     /// As [`read`](Self::read). Records handed over before an error stay
     /// handed over.
+    #[inline]
     pub fn drain<B: Buffer + ?Sized>(
         &self,
         buf: &mut B,
