@@ -119,6 +119,8 @@ pub struct Event<'buf> {
     metadata_len: u16,
     /// The info records: `[metadata_len..event_len]`, validated.
     info: &'buf [u8],
+    /// The first PIDFD record's value, found while validating; -1 if none.
+    pidfd: i32,
 }
 
 impl<'buf> Event<'buf> {
@@ -184,12 +186,10 @@ impl<'buf> Event<'buf> {
     /// The pidfd number from a PIDFD info record, if the event has one and
     /// the kernel could make it (`REPORT_PIDFD`). A number only: from a real
     /// read the pidfd is owned by the [`OwnedEvent`](super::OwnedEvent).
+    #[inline]
     #[must_use]
     pub fn pidfd(&self) -> Option<i32> {
-        self.infos().find_map(|i| match i {
-            Info::Pidfd(fd) if fd >= 0 => Some(fd),
-            _ => None,
-        })
+        (self.pidfd >= 0).then_some(self.pidfd)
     }
 
     /// The first FID-type record (FID, DFID, DFID_NAME, OLD/NEW_DFID_NAME)
@@ -342,12 +342,14 @@ pub struct Fid<'buf> {
 
 impl<'buf> Fid<'buf> {
     /// Which record this is.
+    #[inline]
     #[must_use]
     pub fn kind(&self) -> FidKind {
         self.kind
     }
 
     /// The filesystem id (`__kernel_fsid_t`, as `statfs`'s `f_fsid`).
+    #[inline]
     #[must_use]
     pub fn fsid(&self) -> [i32; 2] {
         self.fsid
@@ -355,6 +357,7 @@ impl<'buf> Fid<'buf> {
 
     /// The file handle, ready for
     /// [`open_by_handle_at`](super::open_by_handle_at).
+    #[inline]
     #[must_use]
     pub fn handle(&self) -> FileHandle<'buf> {
         self.handle
@@ -362,6 +365,7 @@ impl<'buf> Fid<'buf> {
 
     /// The entry name without its NUL, for the `*_NAME` kinds (`"."` when
     /// the event is about the directory itself).
+    #[inline]
     #[must_use]
     pub fn name_bytes(&self) -> Option<&'buf [u8]> {
         self.name
@@ -394,18 +398,21 @@ pub struct FileHandle<'buf> {
 
 impl<'buf> FileHandle<'buf> {
     /// `handle_type`.
+    #[inline]
     #[must_use]
     pub fn handle_type(&self) -> i32 {
         ne!(i32, self.raw, 4)
     }
 
     /// `f_handle`: the opaque handle bytes (`handle_bytes` of them).
+    #[inline]
     #[must_use]
     pub fn bytes(&self) -> &'buf [u8] {
         &self.raw[HANDLE_HEADER..]
     }
 
     /// The whole `struct file_handle` as the kernel expects it back.
+    #[inline]
     #[must_use]
     pub fn as_raw(&self) -> &'buf [u8] {
         self.raw
@@ -519,7 +526,7 @@ fn decode_fid(kind: FidKind, info_type: u8, record: &[u8]) -> Result<Fid<'_>, In
     };
     let name = if kind.has_name() {
         let tail = &after[handle_bytes..];
-        let Some(end) = tail.iter().position(|&b| b == 0) else {
+        let Some(end) = first_nul(tail) else {
             return Err(InfoErrorKind::UnterminatedName);
         };
         Some(&tail[..=end])
@@ -800,9 +807,11 @@ impl<'buf> Iterator for Events<'buf> {
             return self.fail(ParseErrorKind::BadMetadataLen { metadata_len: ml });
         }
         let info = &record[ml..];
+        let mut pidfd = -1;
         if !info.is_empty() {
-            if let Err((at, kind)) = check_info(info) {
-                return self.fail(ParseErrorKind::Info { at: ml + at, kind });
+            match check_info(info) {
+                Ok(p) => pidfd = p,
+                Err((at, kind)) => return self.fail(ParseErrorKind::Info { at: ml + at, kind }),
             }
         }
         self.offset += len;
@@ -814,6 +823,7 @@ impl<'buf> Iterator for Events<'buf> {
             event_len,
             metadata_len,
             info,
+            pidfd,
         };
         if mask & c::FAN_Q_OVERFLOW != 0 {
             return Some(Err(EventError::QueueOverflow));
@@ -832,10 +842,13 @@ impl<'buf> Iterator for Events<'buf> {
 
 impl FusedIterator for Events<'_> {}
 
-/// Validates the info records of one event; `Err` with the failing record's
-/// offset within `info` and why.
+/// Validates the info records of one event; `Ok` with the first PIDFD
+/// record's value (-1 if none), `Err` with the failing record's offset
+/// within `info` and why.
 #[inline]
-fn check_info(info: &[u8]) -> Result<(), (usize, InfoErrorKind)> {
+fn check_info(info: &[u8]) -> Result<i32, (usize, InfoErrorKind)> {
+    let mut pidfd = -1;
+    let mut seen_pidfd = false;
     let mut at = 0;
     while at < info.len() {
         let rest = &info[at..];
@@ -858,10 +871,86 @@ fn check_info(info: &[u8]) -> Result<(), (usize, InfoErrorKind)> {
                 },
             ));
         }
-        decode_info(info_type, &rest[..len]).map_err(|k| (at, k))?;
+        if let Some(p) = check_record(info_type, &rest[..len]).map_err(|k| (at, k))? {
+            if !seen_pidfd {
+                pidfd = p;
+                seen_pidfd = true;
+            }
+        }
         at += len;
     }
-    Ok(())
+    Ok(pidfd)
+}
+
+/// Checks one whole record (header included) as [`decode_info`] would
+/// decode it, without building it: O(1) for what the kernel writes. Returns
+/// the pidfd of a PIDFD record.
+#[inline]
+fn check_record(info_type: u8, record: &[u8]) -> Result<Option<i32>, InfoErrorKind> {
+    let len = record.len();
+    let need = |n: usize| {
+        if len < n {
+            Err(InfoErrorKind::TooShort { info_type, len })
+        } else {
+            Ok(None)
+        }
+    };
+    match info_type {
+        c::FAN_EVENT_INFO_TYPE_PIDFD => {
+            need(8)?;
+            Ok(Some(ne!(i32, record, 4)))
+        }
+        c::FAN_EVENT_INFO_TYPE_ERROR => need(12),
+        c::FAN_EVENT_INFO_TYPE_RANGE => need(24),
+        c::FAN_EVENT_INFO_TYPE_MNT => need(16),
+        t => {
+            let Some(kind) = FidKind::from_type(t) else {
+                return Ok(None);
+            };
+            need(FID_FIXED + HANDLE_HEADER)?;
+            let handle_bytes = ne!(u32, record, FID_FIXED) as usize;
+            let available = len - FID_FIXED - HANDLE_HEADER;
+            if handle_bytes > available {
+                return Err(InfoErrorKind::BadHandle {
+                    handle_bytes,
+                    available,
+                });
+            }
+            if kind.has_name() {
+                let tail = &record[FID_FIXED + HANDLE_HEADER + handle_bytes..];
+                // The kernel pads names with NULs, so its records end in
+                // one; scan only for anything else.
+                if tail.last() != Some(&0) && first_nul(tail).is_none() {
+                    return Err(InfoErrorKind::UnterminatedName);
+                }
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// Index of the first NUL in `field`, if any: a word at a time with the
+/// has-zero-byte test, bytes for the tail.
+#[inline]
+fn first_nul(field: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut words = field.chunks_exact(8);
+    let mut base = 0;
+    for w in &mut words {
+        let mut a = [0_u8; 8];
+        a.copy_from_slice(w);
+        let x = u64::from_le_bytes(a);
+        let zero = x.wrapping_sub(LO) & !x & HI;
+        if zero != 0 {
+            // In little-endian order the lowest flagged byte is the first
+            // zero byte (higher flags can be false positives, lower cannot).
+            return Some(base + (zero.trailing_zeros() / 8) as usize);
+        }
+        base += 8;
+    }
+    let tail = words.remainder();
+    tail.iter().position(|&b| b == 0).map(|i| base + i)
 }
 
 #[cfg(test)]
