@@ -1,7 +1,7 @@
 //! fanotify readers side by side, in one run, in a private mount namespace
 //! on a fresh tmpfs (needs root):
 //!
-//! 1. FID + DFID_NAME mode, 100,000 `CREATE` events (each reader looks at
+//! 1. FID + `DFID_NAME` mode, 100,000 `CREATE` events (each reader looks at
 //!    every entry name): kernfd, a hand-written read loop, `fanotify-fid`
 //!    0.9 (`EventReader`), and `nix` 0.31 (metadata only: it cannot reach
 //!    info records).
@@ -123,6 +123,7 @@ fn hand_loop(fd: OwnedFd, mode: Mode, buf: &mut [u8]) -> usize {
         }
     }
     black_box(names);
+    drop(fd); // the group closes here, after its events
     n
 }
 
@@ -195,10 +196,10 @@ enum Group {
 }
 
 fn make_group(reader: &str, mode: Mode, dir: &Path) -> Group {
+    use fanotify_fid::consts as c;
     if reader != "fanotify-fid" {
         return Group::Fd(group(mode, dir));
     }
-    use fanotify_fid::consts as c;
     let flags = match mode {
         Mode::Fid => c::FAN_REPORT_DFID_NAME,
         Mode::Fd => 0,
@@ -319,6 +320,7 @@ fn setup() -> (tempfile::TempDir, Vec<PathBuf>) {
     (root, files)
 }
 
+#[allow(clippy::cast_precision_loss)]
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)

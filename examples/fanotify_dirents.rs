@@ -1,7 +1,7 @@
 //! Directory-entry changes on a whole filesystem, with names: what inotify
 //! cannot do without one watch per directory.
 //!
-//! One `FAN_MARK_FILESYSTEM` mark in FID + DFID_NAME mode reports every
+//! One `FAN_MARK_FILESYSTEM` mark in FID + `DFID_NAME` mode reports every
 //! create, delete and rename anywhere on the filesystem holding PATH. Each
 //! event names its directory by file handle and the entry by name; the
 //! example turns the handle back into a path with `open_by_handle_at` and
@@ -62,7 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let deadline = seconds.map(|s| Instant::now() + Duration::from_secs(s));
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let mut buf = [0_u8; 65536];
+    let mut buf = vec![0_u8; 65536];
     loop {
         let mut wait = Wait::new();
         if let Some(d) = deadline {
@@ -72,7 +72,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             wait = wait.timeout(left);
         }
-        for event in fan.read_wait(&mut buf, wait)? {
+        for event in fan.read_wait(&mut buf[..], wait)? {
             let event = match event {
                 Ok(e) => e,
                 Err(e) => {

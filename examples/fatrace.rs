@@ -74,6 +74,7 @@ fn parse_filter(types: &str) -> EventFlags {
     m
 }
 
+#[allow(clippy::many_single_char_names)]
 fn parse_args() -> Options {
     let mut o = Options {
         current_mount: false,
@@ -262,26 +263,25 @@ impl Tracer {
     /// opened `O_PATH` (FID mode).
     fn path(&self, event: &Event<'_>, fd: Option<rustix::fd::BorrowedFd<'_>>) -> String {
         let opened;
-        let fd = match fd {
-            Some(fd) => fd,
-            None => {
-                let Some(fid) = event.infos().find_map(|i| match i {
-                    Info::Fid(f) => Some(f),
-                    _ => None,
-                }) else {
-                    return "(deleted)".into();
-                };
-                let cwd = rustix::fs::CWD;
-                let [a, b] = fid.fsid();
-                let fsid = u64::from(a as u32) | (u64::from(b as u32) << 32);
-                let mount = self.mount_fds.get(&fsid).map_or(cwd, AsFd::as_fd);
-                match fanotify::open_by_handle_at(mount, fid.handle(), OFlags::PATH) {
-                    Ok(fd) => {
-                        opened = fd;
-                        opened.as_fd()
-                    }
-                    Err(_) => return "(deleted)".into(),
+        let fd = if let Some(fd) = fd {
+            fd
+        } else {
+            let Some(fid) = event.infos().find_map(|i| match i {
+                Info::Fid(f) => Some(f),
+                _ => None,
+            }) else {
+                return "(deleted)".into();
+            };
+            let cwd = rustix::fs::CWD;
+            let [lo, hi] = fid.fsid();
+            let packed = u64::from(lo as u32) | (u64::from(hi as u32) << 32);
+            let mount = self.mount_fds.get(&packed).map_or(cwd, AsFd::as_fd);
+            match fanotify::open_by_handle_at(mount, fid.handle(), OFlags::PATH) {
+                Ok(fd) => {
+                    opened = fd;
+                    opened.as_fd()
                 }
+                Err(_) => return "(deleted)".into(),
             }
         };
         let mut buf = [0_u8; 4096];
@@ -311,7 +311,7 @@ fn timestamp(mode: u8) -> String {
             // `secs` and touches nothing else.
             let tm = unsafe {
                 let mut tm: libc::tm = std::mem::zeroed();
-                libc::localtime_r(&secs, &mut tm);
+                libc::localtime_r(&raw const secs, &raw mut tm);
                 tm
             };
             format!(

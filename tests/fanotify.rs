@@ -190,8 +190,7 @@ fn fid_events(fan: &fanotify::Fanotify, mount: &OwnedFd, ms: u64) -> Vec<FidEven
                 .filter_map(|i| match i {
                     Info::Fid(f) => {
                         let ino = fanotify::open_by_handle_at(mount, f.handle(), OFlags::PATH)
-                            .map(|fd| rustix::fs::fstat(fd).unwrap().st_ino)
-                            .unwrap_or(0);
+                            .map_or(0, |fd| rustix::fs::fstat(fd).unwrap().st_ino);
                         Some((f.kind(), f.name_bytes().map(<[u8]>::to_vec), ino))
                     }
                     _ => None,
@@ -793,6 +792,7 @@ fn evictable_over_a_pinned_mark_is_eexist() {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)]
 fn error_paths_of_init_and_mark() {
     if util::in_child("error_paths_of_init_and_mark") {
         return;

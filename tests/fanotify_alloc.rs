@@ -1,5 +1,5 @@
 //! The fanotify read and parse paths make no heap allocation, in fd mode
-//! (owned event fds) and in FID + DFID_NAME mode (info records walked in
+//! (owned event fds) and in FID + `DFID_NAME` mode (info records walked in
 //! place), proven with a counting global allocator.
 
 mod util;
@@ -40,7 +40,8 @@ fn read_and_parse_do_not_allocate() {
     )
     .unwrap();
     let fdm = fanotify::Fanotify::new(InitFlags::CLASS_NOTIF | InitFlags::NONBLOCK).unwrap();
-    fdm.add(MarkType::Mount, EventFlags::CLOSE_WRITE, dir.path()).unwrap();
+    fdm.add(MarkType::Mount, EventFlags::CLOSE_WRITE, dir.path())
+        .unwrap();
     for i in 0..200 {
         fs::write(dir.path().join(i.to_string()), b"x").unwrap();
     }

@@ -1,4 +1,4 @@
-//! The FID + DFID_NAME and permission-deny examples, run for real on a
+//! The FID + `DFID_NAME` and permission-deny examples, run for real on a
 //! fresh tmpfs in a private mount namespace.
 
 #[macro_use]

@@ -1,5 +1,5 @@
 //! Captures real kernel reads of every fanotify record type this kernel
-//! emits here (fd mode, FID, DFID, DFID_NAME, OLD/NEW_DFID_NAME, PIDFD, MNT,
+//! emits here (fd mode, `FID`, `DFID`, `DFID_NAME`, `OLD/NEW_DFID_NAME`, `PIDFD`, `MNT`,
 //! overflow), checks that each parses cleanly, and with
 //! `KERNFD_FUZZ_SEEDS=DIR` writes them there as `seed-*` files for the
 //! `fanotify_parse` fuzz target (`fuzz/corpus/fanotify_parse/`).
@@ -56,6 +56,7 @@ fn has(bytes: &[u8], f: impl Fn(&Info<'_>) -> bool) -> bool {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)]
 fn capture_every_record_type() {
     if util::in_child("capture_every_record_type") {
         return;

@@ -84,7 +84,6 @@ pub const DEFAULT_BUFFER_LEN: usize = 4096;
 /// assert!(events.next().is_none());
 /// ```
 #[inline]
-#[must_use]
 pub fn parse(bytes: &[u8]) -> Events<'_> {
     Events {
         bytes,
@@ -114,7 +113,7 @@ pub struct Event<'buf> {
     fd: i32,
     pid: i32,
     /// `event_len` as the kernel wrote it.
-    event_len: u32,
+    record_len: u32,
     /// `metadata_len` as the kernel wrote it.
     metadata_len: u16,
     /// The info records: `[metadata_len..event_len]`, validated.
@@ -172,6 +171,7 @@ impl<'buf> Event<'buf> {
 
     /// The info records of this event, in the kernel's order.
     #[inline]
+    #[must_use]
     pub fn infos(&self) -> Infos<'buf> {
         Infos { rest: self.info }
     }
@@ -192,7 +192,7 @@ impl<'buf> Event<'buf> {
         (self.pidfd >= 0).then_some(self.pidfd)
     }
 
-    /// The first FID-type record (FID, DFID, DFID_NAME, OLD/NEW_DFID_NAME)
+    /// The first FID-type record (`FID`, `DFID`, `DFID_NAME`, `OLD/NEW_DFID_NAME`)
     /// of this event, if any.
     #[must_use]
     pub fn fid(&self) -> Option<Fid<'buf>> {
@@ -220,7 +220,7 @@ impl<'buf> Event<'buf> {
     #[inline]
     #[must_use]
     pub fn record_len(&self) -> usize {
-        self.event_len as usize
+        self.record_len as usize
     }
 
     /// `metadata_len`: where the info records start within the record.
@@ -252,8 +252,8 @@ impl fmt::Debug for Event<'_> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Info<'buf> {
-    /// A file-identifier record: FID, DFID, DFID_NAME, OLD_DFID_NAME or
-    /// NEW_DFID_NAME (see [`Fid::kind`]).
+    /// A file-identifier record: `FID`, `DFID`, `DFID_NAME`, `OLD_DFID_NAME` or
+    /// `NEW_DFID_NAME` (see [`Fid::kind`]).
     Fid(Fid<'buf>),
     /// `FAN_EVENT_INFO_TYPE_PIDFD`: the pidfd number, `FAN_NOPIDFD` (-1)
     /// when the process had exited, `FAN_EPIDFD` (-2) on another error.
@@ -761,12 +761,12 @@ impl<'buf> Events<'buf> {
         self.failed || self.offset >= self.bytes.len()
     }
 
-    fn fail(&mut self, kind: ParseErrorKind) -> Option<Result<Event<'buf>, EventError>> {
+    fn fail(&mut self, kind: ParseErrorKind) -> Result<Event<'buf>, EventError> {
         self.failed = true;
-        Some(Err(EventError::Malformed(ParseError {
+        Err(EventError::Malformed(ParseError {
             offset: self.offset,
             kind,
-        })))
+        }))
     }
 }
 
@@ -783,35 +783,37 @@ impl<'buf> Iterator for Events<'buf> {
             return None;
         }
         let Some((h, _)) = rest.split_first_chunk::<METADATA_LEN>() else {
-            return self.fail(ParseErrorKind::TruncatedHeader {
+            return Some(self.fail(ParseErrorKind::TruncatedHeader {
                 available: rest.len(),
-            });
+            }));
         };
         let event_len = u32::from_ne_bytes([h[0], h[1], h[2], h[3]]);
         if h[4] != METADATA_VERSION {
-            return self.fail(ParseErrorKind::VersionMismatch { found: h[4] });
+            return Some(self.fail(ParseErrorKind::VersionMismatch { found: h[4] }));
         }
         let len = event_len as usize;
         if len < METADATA_LEN {
-            return self.fail(ParseErrorKind::BadEventLen { event_len: len });
+            return Some(self.fail(ParseErrorKind::BadEventLen { event_len: len }));
         }
         let Some(record) = rest.get(..len) else {
-            return self.fail(ParseErrorKind::TruncatedEvent {
+            return Some(self.fail(ParseErrorKind::TruncatedEvent {
                 event_len: len,
                 available: rest.len(),
-            });
+            }));
         };
         let metadata_len = u16::from_ne_bytes([h[6], h[7]]);
         let ml = usize::from(metadata_len);
         if ml < METADATA_LEN || ml > len {
-            return self.fail(ParseErrorKind::BadMetadataLen { metadata_len: ml });
+            return Some(self.fail(ParseErrorKind::BadMetadataLen { metadata_len: ml }));
         }
         let info = &record[ml..];
         let mut pidfd = -1;
         if !info.is_empty() {
             match check_info(info) {
                 Ok(p) => pidfd = p,
-                Err((at, kind)) => return self.fail(ParseErrorKind::Info { at: ml + at, kind }),
+                Err((at, kind)) => {
+                    return Some(self.fail(ParseErrorKind::Info { at: ml + at, kind }));
+                }
             }
         }
         self.offset += len;
@@ -820,7 +822,7 @@ impl<'buf> Iterator for Events<'buf> {
             mask,
             fd: i32::from_ne_bytes([h[16], h[17], h[18], h[19]]),
             pid: i32::from_ne_bytes([h[20], h[21], h[22], h[23]]),
-            event_len,
+            record_len: event_len,
             metadata_len,
             info,
             pidfd,

@@ -413,8 +413,8 @@ fn naive_twin_agrees_on_mutations() {
             agree(&m);
         }
     }
-    let (events, stop, why) = naive(&b);
-    assert_eq!((events.len(), stop, why), (11, b.len(), None));
+    let (events, end, why) = naive(&b);
+    assert_eq!((events.len(), end, why), (11, b.len(), None));
     assert_eq!(events[7].3, [NaiveInfo::Mnt(0x1234_5678_9abc)]);
 }
 

@@ -2,8 +2,8 @@
 //!
 //! Three layers, as everywhere in kernfd:
 //! - [`parse`] walks `fanotify_event_metadata` records and their info
-//!   records (FID, DFID, DFID_NAME, OLD/NEW_DFID_NAME, PIDFD, ERROR, RANGE,
-//!   MNT, and unknown types handed back raw) in any byte slice, with no
+//!   records (`FID`, `DFID`, `DFID_NAME`, `OLD/NEW_DFID_NAME`, `PIDFD`,
+//!   `ERROR`, `RANGE`, `MNT`, and unknown types handed back raw) in any byte slice, with no
 //!   syscall and without adopting a descriptor: the fuzzable core.
 //! - [`init`], [`mark`], [`mark_fd`], [`respond`], [`open_by_handle_at`]
 //!   and [`fd_path`] are 1:1 calls over any descriptor, returning the
@@ -504,7 +504,7 @@ impl Fanotify {
         Ok(unsafe { OwnedEvents::adopt(parse(bytes)) })
     }
 
-    /// inotify_simple's `read(timeout, read_delay)`, for fanotify: waits as
+    /// `inotify_simple`'s `read(timeout, read_delay)`, for fanotify: waits as
     /// `wait` says for the first event, optionally lingers, then reads once.
     /// Returns no events when the timeout passes or the waker is woken.
     ///
@@ -662,9 +662,8 @@ impl FromRawFd for Fanotify {
     /// `fd` must be an open fanotify descriptor that nothing else owns.
     unsafe fn from_raw_fd(fd: RawFd) -> Self {
         // SAFETY: forwarded to the caller.
-        Self {
-            fd: unsafe { OwnedFd::from_raw_fd(fd) },
-        }
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        Self { fd }
     }
 }
 

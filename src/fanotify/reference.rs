@@ -9,7 +9,7 @@ use super::{EventError, FidKind, Info, InfoErrorKind, ParseErrorKind, parse};
 /// An info record, owned.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NaiveInfo {
-    /// type, fsid, handle_type, f_handle, name (without NUL)
+    /// type, fsid, `handle_type`, `f_handle`, name (without NUL)
     Fid(u8, [i32; 2], i32, Vec<u8>, Option<Vec<u8>>),
     /// pidfd
     Pidfd(i32),
@@ -17,13 +17,13 @@ pub enum NaiveInfo {
     Error(i32, u32),
     /// offset, count
     Range(u64, u64),
-    /// mnt_id
+    /// `mnt_id`
     Mnt(u64),
     /// type, whole record
     Unknown(u8, Vec<u8>),
 }
 
-/// An event, owned: mask, fd, pid, infos; `overflow` marks FAN_Q_OVERFLOW.
+/// An event, owned: mask, fd, pid, infos; overflow records are normalised to `FAN_Q_OVERFLOW`.
 pub type NaiveEvent = (u64, i32, i32, Vec<NaiveInfo>);
 
 fn u16_at(b: &[u8], i: usize) -> u16 {
@@ -34,9 +34,7 @@ fn u32_at(b: &[u8], i: usize) -> u32 {
 }
 fn u64_at(b: &[u8], i: usize) -> u64 {
     let mut a = [0; 8];
-    for k in 0..8 {
-        a[k] = b[i + k];
-    }
+    a.copy_from_slice(&b[i..i + 8]);
     u64::from_ne_bytes(a)
 }
 
@@ -91,6 +89,7 @@ fn naive_info(t: u8, r: &[u8]) -> Result<NaiveInfo, InfoErrorKind> {
 }
 
 /// The obvious parser. Returns the events, where it stopped, and why.
+#[must_use]
 pub fn naive(bytes: &[u8]) -> (Vec<NaiveEvent>, usize, Option<ParseErrorKind>) {
     let mut out = Vec::new();
     let mut at = 0;
