@@ -307,6 +307,14 @@ fn dfid_without_name_and_fid_only() {
     )
     .unwrap();
     fs::write(dir.path().join("f"), b"").unwrap();
+    // FIONREAD counts only the 24-byte metadata of FID-mode events, not
+    // their info records (documented on `queued_bytes`).
+    let queued = fan.queued_bytes().unwrap();
+    let mut raw = vec![0_u8; 4096];
+    let n = rustix::io::read(&fan, &mut raw[..]).unwrap();
+    assert_eq!(queued, fanotify::METADATA_LEN);
+    assert!(n > queued, "{n} bytes read, FIONREAD said {queued}");
+    fs::write(dir.path().join("f2"), b"").unwrap();
     let ev = fid_events(&fan, &mount, 100);
     assert_eq!(ev[0].records, [(FidKind::Dfid, None, root_ino)]);
     let ev = fid_events(&fan2, &mount, 100);
@@ -947,8 +955,28 @@ fn eperm_without_cap_sys_admin() {
         fan.add(MarkType::Filesystem, EventFlags::CLOSE_WRITE, &path),
         Err(Error::Os(Errno::PERM))
     );
-    fan.add(MarkType::Inode, EventFlags::CLOSE_WRITE, &path)
-        .unwrap();
+    fan.add(
+        MarkType::Inode,
+        EventFlags::CLOSE_WRITE | EventFlags::EVENT_ON_CHILD,
+        &path,
+    )
+    .unwrap();
+
+    // open_by_handle_at needs CAP_DAC_READ_SEARCH: get a handle from an
+    // event, drop the capability, and try.
+    fs::write(path.join("h"), b"").unwrap();
+    let mut buf = vec![0_u8; 4096];
+    let mut events = fan.read(&mut buf[..]).unwrap();
+    let e = events.next().unwrap().unwrap();
+    let handle = e.fid().unwrap().handle();
+    let mount = rustix::fs::open(&path, OFlags::RDONLY | OFlags::DIRECTORY, 0.into()).unwrap();
+    fanotify::open_by_handle_at(&mount, handle, OFlags::PATH).unwrap();
+    caps.effective -= rustix::thread::CapabilitySet::DAC_READ_SEARCH;
+    rustix::thread::set_capabilities(None, caps).unwrap();
+    assert_eq!(
+        fanotify::open_by_handle_at(&mount, handle, OFlags::PATH).err(),
+        Some(Errno::PERM)
+    );
 }
 
 #[test]
