@@ -16,6 +16,7 @@
 //! | module | kernel interface |
 //! |---|---|
 //! | [`inotify`] | inotify(7) |
+//! | [`fanotify`] | fanotify(7): notification, permission decisions, FID info records |
 //! | [`wait`] | bounded waits and cross-thread wakeups for every reader |
 //! | [`signal`] | `signal(7)`: `Signal`, the kernel's `SigSet`, the thread's mask (`rt_sigprocmask`) |
 //! | [`signalfd`] | `signalfd(2)` |
@@ -63,6 +64,7 @@ extern crate alloc;
 extern crate std;
 
 mod buffer;
+pub mod fanotify;
 pub mod inotify;
 // Until every subsystem that needs it has landed, parts of it are unused.
 pub mod eventfd;
