@@ -30,7 +30,6 @@ fn read_and_parse_do_not_allocate() {
     if util::in_child("read_and_parse_do_not_allocate") {
         return;
     }
-    let _guard = util::serial();
     let dir = tmpfs();
     let fid = fanotify::Fanotify::new(InitFlags::REPORT_DFID_NAME | InitFlags::REPORT_FID).unwrap();
     fid.add(

@@ -158,8 +158,34 @@ pub fn in_child_ns(name: &str, ns: rustix::thread::UnshareFlags) -> bool {
             cmd.pre_exec(move || enter_namespaces(ns, uid, gid).map_err(std::io::Error::from));
         }
     }
-    let out = cmd.output().expect("spawn the test binary");
-    let text = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+    // Output goes to a file (no pipe to fill up); a child that hangs is
+    // killed after a deadline, so a deadlock fails the test instead of
+    // stalling the whole run.
+    let log = tempfile::tempfile().expect("a temp file for the child's output");
+    cmd.stdout(log.try_clone().unwrap())
+        .stderr(log.try_clone().unwrap());
+    let mut child = cmd.spawn().expect("spawn the test binary");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("child test {name} did not finish within 300 s: killed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let mut text = String::new();
+    {
+        use std::io::{Read, Seek};
+        let mut log = log;
+        log.rewind().unwrap();
+        let mut bytes = Vec::new();
+        log.read_to_end(&mut bytes).unwrap();
+        text.push_str(&String::from_utf8_lossy(&bytes));
+    }
     // Forward skips and diagnostics so they stay visible.
     for line in text
         .lines()
@@ -167,7 +193,7 @@ pub fn in_child_ns(name: &str, ns: rustix::thread::UnshareFlags) -> bool {
     {
         eprintln!("{line}");
     }
-    assert!(out.status.success(), "child test {name} failed:\n{text}");
+    assert!(status.success(), "child test {name} failed:\n{text}");
     assert!(
         text.contains("1 passed"),
         "child ran no test {name}:\n{text}"
