@@ -1827,7 +1827,6 @@ fn run(prog: &[u8], args: &[Vec<u8>]) -> i32 {
             }
         }
     }
-    let include = o.inc_regex.is_some() || o.inc_iregex.is_some();
     let timefmt = o.timefmt.as_deref();
     let mut line = Vec::new();
     if let Some(fmt) = &o.format {
@@ -1968,7 +1967,7 @@ fn run(prog: &[u8], args: &[Vec<u8>]) -> i32 {
                     continue;
                 }
             }
-            if o.quiet < 2 && ev.mask & orig_events != 0 && !(include && ev.mask & IN_ISDIR != 0) {
+            if o.quiet < 2 && ev.mask & orig_events != 0 {
                 let dir = w.watches.name_of_wd(ev.wd);
                 if o.csv {
                     format_csv(&mut line, &ev, dir);
