@@ -14,7 +14,7 @@
 //!   and the first is still queued. Whether that happens depends on when each
 //!   reader reads, so no test makes two identical events back to back.
 //! - With `-r`, a watcher lists every new directory itself, which makes
-//!   OPEN/ACCESS/CLOSE_NOWRITE events that the *other* watcher sees at
+//!   `OPEN`/`ACCESS`/`CLOSE_NOWRITE` events that the *other* watcher sees at
 //!   unpredictable moments. Side-by-side `-r` runs therefore leave those
 //!   three events out of the mask, and the all-events `-r` test runs the two
 //!   programs one after the other on identical trees instead.
@@ -42,6 +42,10 @@ use std::{fs, thread};
 const REAL: &str = "/usr/bin/inotifywait";
 
 /// How long a watcher may take to set up or to finish before the test fails.
+///
+/// The watchers themselves end through `-t`, an idle timeout: 3 s or more
+/// between events, so that a busy machine (tests run in parallel) cannot
+/// end a run in the middle of its steps.
 const SETUP_LIMIT: Duration = Duration::from_secs(30);
 
 /// The example binary. `cargo test` builds examples before it runs tests,
@@ -285,7 +289,7 @@ fn every_event_kind_in_two_directories_and_a_file() {
     fs::create_dir_all(cwd.join("d/sub")).unwrap();
     fs::create_dir(cwd.join("e")).unwrap();
     fs::write(cwd.join("e/watched.txt"), b"x").unwrap();
-    let a = args(&["-m", "-t", "2", "d", "e/", "e/watched.txt"]);
+    let a = args(&["-m", "-t", "3", "d", "e/", "e/watched.txt"]);
     let (real, ours) = side_by_side(&a, cwd, false, |_| {
         let d = cwd.join("d");
         fs::write(d.join("a"), b"hello").unwrap();
@@ -347,7 +351,7 @@ fn renames_pair_their_cookies() {
     let a = args(&[
         "-m",
         "-t",
-        "2",
+        "3",
         "-e",
         "moved_from",
         "-e",
@@ -400,7 +404,7 @@ fn names_are_raw_bytes_even_non_utf8_and_255_long() {
         [vec![0xc3_u8; 254], vec![b'x']].concat(),
     ];
     for fmt in [None, Some("-c"), Some("%f|%w|%e")] {
-        let mut a = args(&["-m", "-t", "2", "-e", "create,delete,moved_to"]);
+        let mut a = args(&["-m", "-t", "3", "-e", "create,delete,moved_to"]);
         match fmt {
             Some("-c") => a.push("-c".into()),
             Some(f) => a.extend(["--format".into(), f.into()]),
@@ -439,7 +443,7 @@ fn bursts_of_hundreds_of_files() {
         "-m",
         "-q",
         "-t",
-        "3",
+        "4",
         "-e",
         "create",
         "-e",
@@ -488,7 +492,7 @@ fn format_timefmt_and_no_newline() {
         &["--format", "100%%%Xe -- %w"],
     ];
     for case in cases {
-        let mut a = args(&["-m", "-t", "2"]);
+        let mut a = args(&["-m", "-t", "3"]);
         a.extend(args(case));
         a.push("d".into());
         let (real, ours) = side_by_side(&a, cwd, false, |_| {
@@ -518,7 +522,7 @@ fn exclude_and_include_filters() {
         &["--exclude", "a{2,}|x?y+z"],
     ];
     for case in cases {
-        let mut a = args(&["-m", "-t", "2"]);
+        let mut a = args(&["-m", "-t", "3"]);
         a.extend(args(case));
         a.push("d".into());
         let (real, ours) = side_by_side(&a, cwd, false, |_| {
@@ -620,7 +624,7 @@ fn recursive_files_made_right_after_mkdir() {
     // longer.
     let split = |out: &[u8]| {
         let mut top = Vec::new();
-        let mut per_dir: std::collections::BTreeMap<Vec<u8>, Vec<Vec<u8>>> = Default::default();
+        let mut per_dir = std::collections::BTreeMap::<Vec<u8>, Vec<Vec<u8>>>::new();
         for l in lines(out) {
             if l.starts_with(b"d/n") {
                 let dir = l.split(|&b| b == b' ').next().unwrap().to_vec();
@@ -669,7 +673,7 @@ fn recursive_all_events_one_after_the_other() {
         let _ = fs::remove_dir_all(cwd.join("d"));
         fs::create_dir_all(cwd.join("d/a/b")).unwrap();
         fs::write(cwd.join("d/a/b/old"), b"x").unwrap();
-        let a = args(&["-m", "-r", "-t", "2", "d"]);
+        let a = args(&["-m", "-r", "-t", "3", "d"]);
         alone(bin, &a, cwd, |w| {
             fs::create_dir(cwd.join("d/n")).unwrap();
             w.wait_watching(&cwd.join("d/n"));
@@ -692,11 +696,6 @@ fn recursive_all_events_one_after_the_other() {
 
 #[test]
 fn exit_statuses_and_messages() {
-    if !have_real() {
-        skip!("{REAL} is not installed");
-    }
-    let base = util::tempdir();
-    let cwd = base.path();
     type Step = fn(&Path);
     /// How to know the watchers are ready: their stderr line, the kernel's
     /// view (for -q), or not at all (they fail before watching).
@@ -707,6 +706,11 @@ fn exit_statuses_and_messages() {
         No,
     }
     use Ready::{Kernel, No, Stderr};
+    if !have_real() {
+        skip!("{REAL} is not installed");
+    }
+    let base = util::tempdir();
+    let cwd = base.path();
     let nothing: Step = |_| {};
     let touch: Step = |cwd| fs::write(cwd.join("d/x"), b"").unwrap();
     let rmdir: Step = |cwd| fs::remove_dir_all(cwd.join("d")).unwrap();
@@ -720,9 +724,9 @@ fn exit_statuses_and_messages() {
             0,
         ),
         (&["-t", "9", "-e", "create", "d"], Stderr, rmdir, 1),
-        (&["-m", "-t", "1", "d"], Stderr, rmdir, 2),
-        (&["-m", "-t", "1", "-qq", "d"], Kernel, touch, 2),
-        (&["-t", "1", "-q", "d"], Kernel, touch, 0),
+        (&["-m", "-t", "3", "d"], Stderr, rmdir, 2),
+        (&["-m", "-t", "3", "-qq", "d"], Kernel, touch, 2),
+        (&["-t", "9", "-q", "d"], Kernel, touch, 0),
         (&["-t", "1", "missing"], No, nothing, 1),
         (&["-e", "bogus", "d"], No, nothing, 1),
         (&["-t", "1x", "d"], No, nothing, 1),
