@@ -789,3 +789,95 @@ fn first_event_only_without_monitor() {
     assert_same(&real, &ours);
     assert_eq!(ours.stdout, bytes_of("d/ CREATE one\n"));
 }
+
+#[test]
+fn outfile_fromfile_and_excluded_subtrees() {
+    if !have_real() {
+        skip!("{REAL} is not installed");
+    }
+    let base = util::tempdir();
+    let cwd = base.path();
+    fs::create_dir_all(cwd.join("d/skip/inner")).unwrap();
+    fs::create_dir_all(cwd.join("d/keep")).unwrap();
+    fs::write(cwd.join("list"), "d\n@d/skip\n\n@\n").unwrap();
+    // Each program writes its own -o file (opened in append mode).
+    let run_args = |out: &str| {
+        args(&[
+            "-m",
+            "-r",
+            "-t",
+            "3",
+            "-e",
+            NO_LISTING,
+            "--fromfile",
+            "list",
+            "-o",
+            out,
+        ])
+    };
+    let mut real = start(Path::new(REAL), &run_args("real.out"), cwd);
+    let mut ours = start(example(), &run_args("ours.out"), cwd);
+    real.wait_stderr("Watches established.\n");
+    ours.wait_stderr("Watches established.\n");
+    for p in ["d/skip/x", "d/skip/inner/y", "d/keep/z", "d/top"] {
+        fs::write(cwd.join(p), b"1").unwrap();
+    }
+    let (real, ours) = (real.finish(), ours.finish());
+    assert!(
+        real.stdout.is_empty() && ours.stdout.is_empty(),
+        "-o takes the events"
+    );
+    let real_out = Outcome {
+        stdout: fs::read(cwd.join("real.out")).unwrap(),
+        ..real
+    };
+    let ours_out = Outcome {
+        stdout: fs::read(cwd.join("ours.out")).unwrap(),
+        ..ours
+    };
+    assert_same(&real_out, &ours_out);
+    let text = String::from_utf8_lossy(&ours_out.stdout);
+    assert!(
+        text.contains("d/keep/ CREATE z\n") && text.contains("d/ CREATE top\n"),
+        "{text}"
+    );
+    assert!(!text.contains("skip"), "@d/skip is not watched: {text}");
+    let mode = fs::metadata(cwd.join("ours.out")).unwrap().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
+#[test]
+fn symlinks_and_non_utf8_watched_paths() {
+    if !have_real() {
+        skip!("{REAL} is not installed");
+    }
+    let base = util::tempdir();
+    let cwd = base.path();
+    let odd = OsStr::from_bytes(b"dir-\xff\xfe");
+    fs::create_dir(cwd.join(odd)).unwrap();
+    fs::create_dir(cwd.join("target")).unwrap();
+    std::os::unix::fs::symlink("target", cwd.join("link")).unwrap();
+    // Without -P the link is followed, and, not being a directory itself,
+    // printed without a slash; with -P the link itself is watched.
+    for p in [None, Some("-P")] {
+        let mut a = args(&["-m", "-t", "3", "-e", "create,delete"]);
+        a.extend(p.map(OsString::from));
+        a.extend([OsString::from("link"), odd.to_owned()]);
+        let (real, ours) = side_by_side(&a, cwd, false, |_| {
+            fs::write(cwd.join("target/t"), b"").unwrap();
+            fs::write(cwd.join(odd).join("u"), b"").unwrap();
+            fs::remove_file(cwd.join("target/t")).unwrap();
+            fs::remove_file(cwd.join(odd).join("u")).unwrap();
+        });
+        assert_same(&real, &ours);
+        let want: &[u8] = b"dir-\xff\xfe/ CREATE u\n";
+        assert!(ours.stdout.windows(want.len()).any(|w| w == want), "{p:?}");
+        let followed = ours.stdout.starts_with(b"link CREATE t\n");
+        assert_eq!(
+            followed,
+            p.is_none(),
+            "{:?}",
+            String::from_utf8_lossy(&ours.stdout)
+        );
+    }
+}
