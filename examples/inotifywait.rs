@@ -2092,4 +2092,79 @@ mod tests {
         );
         assert_eq!(strftime(b"%z %Z %q", t, 3600, "CET"), b"+0100 CET %q");
     }
+
+    /// In-order names and the black height, checking the red-black rules.
+    fn check(t: &NameTree, slab: &[Watch], x: usize, out: &mut Vec<Vec<u8>>) -> usize {
+        if x == 0 {
+            return 1;
+        }
+        let n = t.nodes[x];
+        if n.red {
+            assert!(
+                !t.nodes[n.left].red && !t.nodes[n.right].red,
+                "red node with red child"
+            );
+        }
+        for c in [n.left, n.right] {
+            if c != 0 {
+                assert_eq!(t.nodes[c].up, x, "parent link");
+            }
+        }
+        let l = check(t, slab, n.left, out);
+        out.push(slab[n.key].name.clone());
+        let r = check(t, slab, n.right, out);
+        assert_eq!(l, r, "black heights");
+        l + usize::from(!n.red)
+    }
+
+    #[test]
+    fn name_tree_keeps_red_black_rules() {
+        let mut w = Watches::default();
+        let mut expect = std::collections::BTreeSet::new();
+        let mut x: u32 = 12345;
+        for i in 0..300 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let name = format!("d/{:05}/", x % 1000).into_bytes();
+            w.create(i, name.clone());
+            expect.insert(name);
+        }
+        for k in (0..1000).step_by(3) {
+            let name = format!("d/{k:05}/").into_bytes();
+            let current = name.clone();
+            w.by_name.delete(&current, &w.slab);
+            expect.remove(&name);
+        }
+        let mut names = Vec::new();
+        let root = w.by_name.root;
+        assert!(!w.by_name.nodes[root].red, "black root");
+        check(&w.by_name, &w.slab, root, &mut names);
+        assert_eq!(names, expect.into_iter().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn format_quirks() {
+        let ev = Ev {
+            wd: 1,
+            mask: IN_MOVED_FROM | IN_ISDIR,
+            cookie: 0x1a,
+            name: b"n",
+        };
+        let mut out = Vec::new();
+        assert_eq!(
+            format_event(&mut out, b"%w|%f|%c|%;e|%q|%%\n", &ev, b"d/", None),
+            29
+        );
+        assert_eq!(out, b"d/|n|1a|MOVED_FROM;ISDIR|%q|%\n");
+        // An empty result is C's -1 ("Something is wrong with your format").
+        let fake = Ev {
+            wd: 0,
+            mask: IN_ALL_EVENTS,
+            cookie: 0,
+            name: b"",
+        };
+        assert_eq!(format_event(&mut out, b"%w%f", &fake, b"", None), -1);
+        let mut csv = Vec::new();
+        csv_escape(b" a\"b,", &mut csv);
+        assert_eq!(csv, b"\" a\"\"b,\"");
+    }
 }

@@ -62,9 +62,22 @@ fn example() -> &'static Path {
             .and_then(Path::parent)
             .expect("target/<profile>");
         let bin = profile_dir.join("examples").join("inotifywait");
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/inotifywait.rs");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let mtime = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
-        if bin.exists() && mtime(&bin) >= mtime(&src) {
+        // The example's source and the library's: the newest of them.
+        let mut newest = mtime(&root.join("examples/inotifywait.rs"));
+        let mut dirs = vec![root.join("src")];
+        while let Some(d) = dirs.pop() {
+            for e in fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else {
+                    newest = newest.max(mtime(&p));
+                }
+            }
+        }
+        if bin.exists() && mtime(&bin) >= newest {
             return bin;
         }
         let target = profile_dir.join("inotifywait-example-build");
