@@ -12,8 +12,10 @@
 //! cargo run --example inotifywait -- -m -r -e create,modify,moved_to src/
 //! ```
 //!
-//! Supported: `-m`, `-q`, `-qq`, `-r` (new subdirectories are watched as they
-//! appear, renamed directories keep their names right), `-e EVENT[,EVENT]`
+//! Supported: `-m`, `-q`, `-qq`, `-r` (new and moved-in subdirectories are
+//! watched as they appear, moved-out ones unwatched, and renamed ones renamed
+//! exactly as libinotifytools does it, which leaves some deeper watches with
+//! their old name: see [`NameTree`]), `-e EVENT[,EVENT]`
 //! (repeatable), `-t SECONDS`, `-P`, `-c`, `-o FILE`, `--format` with `%w %f
 //! %e %Xe %c %T %n %0 %%`, `--timefmt` (a strftime subset, local time from
 //! `TZ` or `/etc/localtime`), `--no-newline`, `--fromfile`, `@EXCLUDED`
@@ -25,6 +27,14 @@
 //!
 //! Only kernfd's public API and `std` are used: `Inotify::add_watch`,
 //! `read_wait` with a timeout, the zero-copy event iterator, `rm_watch`.
+//!
+//! Known differences: a closed standard output ends it with status 1 (Rust
+//! ignores SIGPIPE, so it sees EPIPE; the C tool is killed by the signal);
+//! `--help` names this example; `%T` knows the common strftime conversions
+//! in the C locale only; times after a zone file's last transition use that
+//! transition's offset (the footer rule is not evaluated); a regular
+//! expression that needs more than a million backtracking steps on one path
+//! counts as not matching.
 
 // This port follows inotify-tools' C code closely (so its behaviour can be
 // checked against it line by line): long functions, short names in the date
