@@ -43,9 +43,10 @@ const REAL: &str = "/usr/bin/inotifywait";
 
 /// How long a watcher may take to set up or to finish before the test fails.
 ///
-/// The watchers themselves end through `-t`, an idle timeout: 3 s or more
-/// between events, so that a busy machine (tests run in parallel) cannot
-/// end a run in the middle of its steps.
+/// The watchers themselves end through `-t`, an idle timeout: 6 s
+/// between events, so that a busy machine (tests run in parallel, CI
+/// compiling beside them, a cold start of either binary) cannot end a run
+/// in the middle of its steps or before the other watcher is ready.
 const SETUP_LIMIT: Duration = Duration::from_secs(30);
 
 /// The example binary. `cargo test` builds examples before it runs tests,
@@ -182,7 +183,12 @@ impl Running {
                 self.child.id(),
                 path.display()
             );
-            assert!(self.child.try_wait().unwrap().is_none(), "watcher exited");
+            if let Some(st) = self.child.try_wait().unwrap() {
+                thread::sleep(Duration::from_millis(50));
+                let err = String::from_utf8_lossy(&self.err.lock().unwrap()).into_owned();
+                let out = String::from_utf8_lossy(&self.out.lock().unwrap()).into_owned();
+                panic!("watcher exited ({st}) before watching: stderr {err:?}, stdout {out:?}");
+            }
             thread::sleep(Duration::from_millis(2));
         }
     }
@@ -244,8 +250,11 @@ fn side_by_side(
     quiet: bool,
     ops: impl FnOnce(&mut [&mut Running]),
 ) -> (Outcome, Outcome) {
+    // Find (or build) the example first: the real watcher's idle timeout
+    // must not run while cargo builds.
+    let bin = example();
     let mut real = start(Path::new(REAL), args, cwd);
-    let mut ours = start(example(), args, cwd);
+    let mut ours = start(bin, args, cwd);
     if !quiet {
         real.wait_stderr("Watches established.\n");
         ours.wait_stderr("Watches established.\n");
@@ -302,7 +311,7 @@ fn every_event_kind_in_two_directories_and_a_file() {
     fs::create_dir_all(cwd.join("d/sub")).unwrap();
     fs::create_dir(cwd.join("e")).unwrap();
     fs::write(cwd.join("e/watched.txt"), b"x").unwrap();
-    let a = args(&["-m", "-t", "3", "d", "e/", "e/watched.txt"]);
+    let a = args(&["-m", "-t", "6", "d", "e/", "e/watched.txt"]);
     let (real, ours) = side_by_side(&a, cwd, false, |_| {
         let d = cwd.join("d");
         fs::write(d.join("a"), b"hello").unwrap();
@@ -364,7 +373,7 @@ fn renames_pair_their_cookies() {
     let a = args(&[
         "-m",
         "-t",
-        "3",
+        "6",
         "-e",
         "moved_from",
         "-e",
@@ -417,7 +426,7 @@ fn names_are_raw_bytes_even_non_utf8_and_255_long() {
         [vec![0xc3_u8; 254], vec![b'x']].concat(),
     ];
     for fmt in [None, Some("-c"), Some("%f|%w|%e")] {
-        let mut a = args(&["-m", "-t", "3", "-e", "create,delete,moved_to"]);
+        let mut a = args(&["-m", "-t", "6", "-e", "create,delete,moved_to"]);
         match fmt {
             Some("-c") => a.push("-c".into()),
             Some(f) => a.extend(["--format".into(), f.into()]),
@@ -456,7 +465,7 @@ fn bursts_of_hundreds_of_files() {
         "-m",
         "-q",
         "-t",
-        "4",
+        "6",
         "-e",
         "create",
         "-e",
@@ -505,7 +514,7 @@ fn format_timefmt_and_no_newline() {
         &["--format", "100%%%Xe -- %w"],
     ];
     for case in cases {
-        let mut a = args(&["-m", "-t", "3"]);
+        let mut a = args(&["-m", "-t", "6"]);
         a.extend(args(case));
         a.push("d".into());
         let (real, ours) = side_by_side(&a, cwd, false, |_| {
@@ -535,7 +544,7 @@ fn exclude_and_include_filters() {
         &["--exclude", "a{2,}|x?y+z"],
     ];
     for case in cases {
-        let mut a = args(&["-m", "-t", "3"]);
+        let mut a = args(&["-m", "-t", "6"]);
         a.extend(args(case));
         a.push("d".into());
         let (real, ours) = side_by_side(&a, cwd, false, |_| {
@@ -566,7 +575,7 @@ fn recursive_follows_new_moved_and_renamed_directories() {
     fs::create_dir_all(cwd.join("d/s1/s2/s3")).unwrap();
     fs::create_dir_all(cwd.join("d/s1/t2")).unwrap();
     fs::create_dir_all(cwd.join("outside/o1/o2/o3")).unwrap();
-    let a = args(&["-m", "-r", "-t", "3", "-e", NO_LISTING, "d"]);
+    let a = args(&["-m", "-r", "-t", "6", "-e", NO_LISTING, "d"]);
     let (real, ours) = side_by_side(&a, cwd, false, |w| {
         let wait = |w: &mut [&mut Running], p: &str| {
             for r in w.iter_mut() {
@@ -619,7 +628,7 @@ fn recursive_files_made_right_after_mkdir() {
     let base = util::tempdir();
     let cwd = base.path();
     fs::create_dir(cwd.join("d")).unwrap();
-    let a = args(&["-m", "-r", "-t", "3", "-e", NO_LISTING, "d"]);
+    let a = args(&["-m", "-r", "-t", "6", "-e", NO_LISTING, "d"]);
     let (real, ours) = side_by_side(&a, cwd, false, |_| {
         for k in 0..5 {
             let dir = cwd.join(format!("d/n{k}"));
@@ -686,7 +695,7 @@ fn recursive_all_events_one_after_the_other() {
         let _ = fs::remove_dir_all(cwd.join("d"));
         fs::create_dir_all(cwd.join("d/a/b")).unwrap();
         fs::write(cwd.join("d/a/b/old"), b"x").unwrap();
-        let a = args(&["-m", "-r", "-t", "3", "d"]);
+        let a = args(&["-m", "-r", "-t", "6", "d"]);
         alone(bin, &a, cwd, |w| {
             fs::create_dir(cwd.join("d/n")).unwrap();
             w.wait_watching(&cwd.join("d/n"));
@@ -726,7 +735,9 @@ fn exit_statuses_and_messages() {
     let cwd = base.path();
     let nothing: Step = |_| {};
     let touch: Step = |cwd| fs::write(cwd.join("d/x"), b"").unwrap();
-    let rmdir: Step = |cwd| fs::remove_dir_all(cwd.join("d")).unwrap();
+    // `d` is empty: remove_dir reads no directory, so no pair of identical
+    // ACCESS events can merge or not depending on when each watcher reads.
+    let rmdir: Step = |cwd| fs::remove_dir(cwd.join("d")).unwrap();
     let cases: [(&[&str], Ready, Step, i32); 12] = [
         (&["-t", "1", "d"], Stderr, nothing, 2),
         (&["-t", "9", "d"], Stderr, touch, 0),
@@ -737,8 +748,8 @@ fn exit_statuses_and_messages() {
             0,
         ),
         (&["-t", "9", "-e", "create", "d"], Stderr, rmdir, 1),
-        (&["-m", "-t", "3", "d"], Stderr, rmdir, 2),
-        (&["-m", "-t", "3", "-qq", "d"], Kernel, touch, 2),
+        (&["-m", "-t", "6", "d"], Stderr, rmdir, 2),
+        (&["-m", "-t", "6", "-qq", "d"], Kernel, touch, 2),
         (&["-t", "9", "-q", "d"], Kernel, touch, 0),
         (&["-t", "1", "missing"], No, nothing, 1),
         (&["-e", "bogus", "d"], No, nothing, 1),
@@ -819,7 +830,7 @@ fn outfile_fromfile_and_excluded_subtrees() {
             "-m",
             "-r",
             "-t",
-            "3",
+            "6",
             "-e",
             NO_LISTING,
             "--fromfile",
@@ -828,8 +839,9 @@ fn outfile_fromfile_and_excluded_subtrees() {
             out,
         ])
     };
+    let bin = example();
     let mut real = start(Path::new(REAL), &run_args("real.out"), cwd);
-    let mut ours = start(example(), &run_args("ours.out"), cwd);
+    let mut ours = start(bin, &run_args("ours.out"), cwd);
     real.wait_stderr("Watches established.\n");
     ours.wait_stderr("Watches established.\n");
     for p in ["d/skip/x", "d/skip/inner/y", "d/keep/z", "d/top"] {
@@ -873,7 +885,7 @@ fn symlinks_and_non_utf8_watched_paths() {
     // Without -P the link is followed, and, not being a directory itself,
     // printed without a slash; with -P the link itself is watched.
     for p in [None, Some("-P")] {
-        let mut a = args(&["-m", "-t", "3", "-e", "create,delete"]);
+        let mut a = args(&["-m", "-t", "6", "-e", "create,delete"]);
         a.extend(p.map(OsString::from));
         a.extend([OsString::from("link"), odd.to_owned()]);
         let (real, ours) = side_by_side(&a, cwd, false, |_| {
