@@ -440,100 +440,92 @@ impl<'buf> Iterator for Infos<'buf> {
 
     #[inline]
     fn next(&mut self) -> Option<Info<'buf>> {
-        // The region was validated by `check_info`; each step re-checks
-        // cheaply with `get`, and anything off ends the walk.
-        let (info_type, len) = info_header(self.rest)?;
-        let record = self.rest.get(..len)?;
-        self.rest = &self.rest[len..];
+        // The region was validated when its event was parsed, so nothing
+        // here fails; the steps still go through checked slicing, and
+        // anything off ends the walk (a header) or comes back raw (a body).
+        let h = self.rest.first_chunk::<INFO_HEADER_LEN>()?;
+        let info_type = h[0];
+        let len = usize::from(u16::from_ne_bytes([h[2], h[3]]));
+        if len < INFO_HEADER_LEN {
+            return None;
+        }
+        let (record, rest) = self.rest.split_at_checked(len)?;
+        self.rest = rest;
         Some(decode_info(info_type, record).unwrap_or(Info::Unknown { info_type, record }))
     }
 }
 
 impl FusedIterator for Infos<'_> {}
 
-/// The type and length of the info record at the start of `rest`.
+/// Decodes one whole record (header included); `None` when a known type
+/// does not fit (which [`check_record`] rules out for a parsed event).
+/// Unknown types decode to [`Info::Unknown`].
 #[inline]
-fn info_header(rest: &[u8]) -> Option<(u8, usize)> {
-    let h = rest.get(..INFO_HEADER_LEN)?;
-    let len = usize::from(u16::from_ne_bytes([h[2], h[3]]));
-    if len < INFO_HEADER_LEN {
-        return None;
-    }
-    Some((h[0], len))
-}
-
-/// Decodes one whole record (header included); `Err` with why a known type
-/// does not fit. Unknown types decode to [`Info::Unknown`].
-#[inline]
-fn decode_info(info_type: u8, record: &[u8]) -> Result<Info<'_>, InfoErrorKind> {
-    let len = record.len();
-    let need = |n: usize| {
-        if len < n {
-            Err(InfoErrorKind::TooShort { info_type, len })
-        } else {
-            Ok(())
+fn decode_info(info_type: u8, record: &[u8]) -> Option<Info<'_>> {
+    Some(match info_type {
+        c::FAN_EVENT_INFO_TYPE_FID => Info::Fid(decode_fid(FidKind::Fid, record)?),
+        c::FAN_EVENT_INFO_TYPE_DFID_NAME => Info::Fid(decode_fid(FidKind::DfidName, record)?),
+        c::FAN_EVENT_INFO_TYPE_DFID => Info::Fid(decode_fid(FidKind::Dfid, record)?),
+        c::FAN_EVENT_INFO_TYPE_OLD_DFID_NAME => {
+            Info::Fid(decode_fid(FidKind::OldDfidName, record)?)
         }
-    };
-    Ok(match info_type {
+        c::FAN_EVENT_INFO_TYPE_NEW_DFID_NAME => {
+            Info::Fid(decode_fid(FidKind::NewDfidName, record)?)
+        }
         c::FAN_EVENT_INFO_TYPE_PIDFD => {
-            need(8)?;
-            Info::Pidfd(ne!(i32, record, 4))
+            let (_, r) = record.split_first_chunk::<4>()?;
+            Info::Pidfd(i32::from_ne_bytes(*r.first_chunk()?))
         }
         c::FAN_EVENT_INFO_TYPE_ERROR => {
-            need(12)?;
+            let (_, r) = record.split_first_chunk::<4>()?;
+            let (error, r) = r.split_first_chunk::<4>()?;
             Info::Error {
-                error: ne!(i32, record, 4),
-                count: ne!(u32, record, 8),
+                error: i32::from_ne_bytes(*error),
+                count: u32::from_ne_bytes(*r.first_chunk()?),
             }
         }
         c::FAN_EVENT_INFO_TYPE_RANGE => {
-            need(24)?;
+            let (_, r) = record.split_first_chunk::<8>()?;
+            let (offset, r) = r.split_first_chunk::<8>()?;
             Info::Range {
-                offset: ne!(u64, record, 8),
-                count: ne!(u64, record, 16),
+                offset: u64::from_ne_bytes(*offset),
+                count: u64::from_ne_bytes(*r.first_chunk()?),
             }
         }
         c::FAN_EVENT_INFO_TYPE_MNT => {
-            need(16)?;
+            let (_, r) = record.split_first_chunk::<8>()?;
             Info::Mnt {
-                mnt_id: ne!(u64, record, 8),
+                mnt_id: u64::from_ne_bytes(*r.first_chunk()?),
             }
         }
-        t => match FidKind::from_type(t) {
-            Some(kind) => Info::Fid(decode_fid(kind, info_type, record)?),
-            None => Info::Unknown { info_type, record },
-        },
+        _ => Info::Unknown { info_type, record },
     })
 }
 
+/// Decodes a whole FID-type record; `None` when it does not fit.
 #[inline]
-fn decode_fid(kind: FidKind, info_type: u8, record: &[u8]) -> Result<Fid<'_>, InfoErrorKind> {
-    let len = record.len();
-    if len < FID_FIXED + HANDLE_HEADER {
-        return Err(InfoErrorKind::TooShort { info_type, len });
-    }
-    let fsid = [ne!(i32, record, 4), ne!(i32, record, 8)];
-    let handle_bytes = ne!(u32, record, FID_FIXED) as usize;
-    let after = &record[FID_FIXED + HANDLE_HEADER..];
+fn decode_fid(kind: FidKind, record: &[u8]) -> Option<Fid<'_>> {
+    // info header (4), fsid (8), handle_bytes (4), handle_type (4).
+    let (fixed, after) = record.split_first_chunk::<{ FID_FIXED + HANDLE_HEADER }>()?;
+    let fsid = [
+        i32::from_ne_bytes([fixed[4], fixed[5], fixed[6], fixed[7]]),
+        i32::from_ne_bytes([fixed[8], fixed[9], fixed[10], fixed[11]]),
+    ];
+    let handle_bytes = u32::from_ne_bytes([fixed[12], fixed[13], fixed[14], fixed[15]]) as usize;
     if handle_bytes > after.len() {
-        return Err(InfoErrorKind::BadHandle {
-            handle_bytes,
-            available: after.len(),
-        });
+        return None;
     }
+    // No overflow: `handle_bytes` fits in `record` after the fixed part.
     let handle = FileHandle {
-        raw: &record[FID_FIXED..FID_FIXED + HANDLE_HEADER + handle_bytes],
+        raw: record.get(FID_FIXED..FID_FIXED + HANDLE_HEADER + handle_bytes)?,
     };
     let name = if kind.has_name() {
-        let tail = &after[handle_bytes..];
-        let Some(end) = first_nul(tail) else {
-            return Err(InfoErrorKind::UnterminatedName);
-        };
-        Some(&tail[..=end])
+        let tail = after.get(handle_bytes..)?;
+        Some(tail.get(..=first_nul(tail)?)?)
     } else {
         None
     };
-    Ok(Fid {
+    Some(Fid {
         kind,
         fsid,
         handle,
@@ -761,6 +753,8 @@ impl<'buf> Events<'buf> {
         self.failed || self.offset >= self.bytes.len()
     }
 
+    #[cold]
+    #[inline(never)]
     fn fail(&mut self, kind: ParseErrorKind) -> Result<Event<'buf>, EventError> {
         self.failed = true;
         Err(EventError::Malformed(ParseError {
@@ -807,15 +801,19 @@ impl<'buf> Iterator for Events<'buf> {
             return Some(self.fail(ParseErrorKind::BadMetadataLen { metadata_len: ml }));
         }
         let info = &record[ml..];
-        let mut pidfd = -1;
-        if !info.is_empty() {
+        let pidfd = if info.is_empty() {
+            -1
+        } else if let Some(p) = scan_info(info) {
+            p
+        } else {
+            // Rare: find out where and why, with the full error.
             match check_info(info) {
-                Ok(p) => pidfd = p,
+                Ok(p) => p,
                 Err((at, kind)) => {
                     return Some(self.fail(ParseErrorKind::Info { at: ml + at, kind }));
                 }
             }
-        }
+        };
         self.offset += len;
         let mask = u64::from_ne_bytes([h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]]);
         let event = Event {
@@ -844,10 +842,35 @@ impl<'buf> Iterator for Events<'buf> {
 
 impl FusedIterator for Events<'_> {}
 
+/// The hot twin of [`check_info`]: the same checks on the same records,
+/// through the same [`check_record`], but with the error details dropped,
+/// so that the compiler keeps only the comparisons. `Some` with the first
+/// PIDFD record's value (-1 if none) exactly when `check_info` is `Ok`.
+#[inline]
+fn scan_info(info: &[u8]) -> Option<i32> {
+    let mut pidfd = None;
+    let mut rest = info;
+    while !rest.is_empty() {
+        let h = rest.first_chunk::<INFO_HEADER_LEN>()?;
+        let len = usize::from(u16::from_ne_bytes([h[2], h[3]]));
+        if len < INFO_HEADER_LEN {
+            return None;
+        }
+        let (record, tail) = rest.split_at_checked(len)?;
+        if let Some(p) = check_record(h[0], record).ok()? {
+            pidfd.get_or_insert(p);
+        }
+        rest = tail;
+    }
+    Some(pidfd.unwrap_or(-1))
+}
+
 /// Validates the info records of one event; `Ok` with the first PIDFD
 /// record's value (-1 if none), `Err` with the failing record's offset
-/// within `info` and why.
-#[inline]
+/// within `info` and why. Called only when [`scan_info`] found something
+/// wrong.
+#[cold]
+#[inline(never)]
 fn check_info(info: &[u8]) -> Result<i32, (usize, InfoErrorKind)> {
     let mut pidfd = -1;
     let mut seen_pidfd = false;
