@@ -107,19 +107,67 @@ macro_rules! ne {
 /// The metadata is copied out; the info records stay in the buffer and are
 /// walked in place by [`infos`](Self::infos).
 #[doc(alias = "fanotify_event_metadata")]
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy)]
 pub struct Event<'buf> {
-    mask: u64,
-    fd: i32,
-    pid: i32,
-    /// `event_len` as the kernel wrote it.
-    record_len: u32,
-    /// `metadata_len` as the kernel wrote it.
-    metadata_len: u16,
+    /// The `fanotify_event_metadata` header, validated (version,
+    /// `event_len`, `metadata_len`); its fields are read from it, which
+    /// keeps the event small.
+    meta: &'buf [u8; METADATA_LEN],
     /// The info records: `[metadata_len..event_len]`, validated.
     info: &'buf [u8],
     /// The first PIDFD record's value, found while validating; -1 if none.
     pidfd: i32,
+}
+
+impl Event<'_> {
+    /// `event_len`.
+    #[inline]
+    fn event_len(&self) -> u32 {
+        let m = self.meta;
+        u32::from_ne_bytes([m[0], m[1], m[2], m[3]])
+    }
+
+    /// `metadata_len`.
+    #[inline]
+    fn metadata_len_raw(&self) -> u16 {
+        u16::from_ne_bytes([self.meta[6], self.meta[7]])
+    }
+
+    /// `mask`.
+    #[inline]
+    fn mask_bits(&self) -> u64 {
+        let m = self.meta;
+        u64::from_ne_bytes([m[8], m[9], m[10], m[11], m[12], m[13], m[14], m[15]])
+    }
+
+    /// The fields that make an event's identity, as they were compared and
+    /// hashed when they were stored one by one.
+    #[inline]
+    fn key(&self) -> (u64, i32, i32, u32, u16, &[u8], i32) {
+        (
+            self.mask_bits(),
+            self.raw_fd(),
+            self.pid(),
+            self.event_len(),
+            self.metadata_len_raw(),
+            self.info,
+            self.pidfd,
+        )
+    }
+}
+
+impl PartialEq for Event<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Event<'_> {}
+
+impl core::hash::Hash for Event<'_> {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+    }
 }
 
 impl<'buf> Event<'buf> {
@@ -127,7 +175,7 @@ impl<'buf> Event<'buf> {
     #[inline]
     #[must_use]
     pub fn mask(&self) -> EventFlags {
-        EventFlags::from_bits_retain(self.mask)
+        EventFlags::from_bits_retain(self.mask_bits())
     }
 
     /// The event's file descriptor number, `None` when there is none
@@ -138,7 +186,8 @@ impl<'buf> Event<'buf> {
     #[inline]
     #[must_use]
     pub fn fd(&self) -> Option<i32> {
-        (self.fd >= 0).then_some(self.fd)
+        let fd = self.raw_fd();
+        (fd >= 0).then_some(fd)
     }
 
     /// The raw `fd` field: a descriptor, `FAN_NOFD` (-1), or with
@@ -146,7 +195,8 @@ impl<'buf> Event<'buf> {
     #[inline]
     #[must_use]
     pub fn raw_fd(&self) -> i32 {
-        self.fd
+        let m = self.meta;
+        i32::from_ne_bytes([m[16], m[17], m[18], m[19]])
     }
 
     /// Why the kernel could not open the event's file, when the group was
@@ -156,9 +206,10 @@ impl<'buf> Event<'buf> {
     #[must_use]
     pub fn fd_error(&self) -> Option<Errno> {
         // Only -4095..=-2 are errnos; other negative values are not.
+        let fd = self.raw_fd();
         (-4095..=-2)
-            .contains(&self.fd)
-            .then(|| Errno::from_raw_os_error(-self.fd))
+            .contains(&fd)
+            .then(|| Errno::from_raw_os_error(-fd))
     }
 
     /// The process (or, with `REPORT_TID`, thread) that caused the event;
@@ -166,7 +217,8 @@ impl<'buf> Event<'buf> {
     #[inline]
     #[must_use]
     pub fn pid(&self) -> i32 {
-        self.pid
+        let m = self.meta;
+        i32::from_ne_bytes([m[20], m[21], m[22], m[23]])
     }
 
     /// The info records of this event, in the kernel's order.
@@ -213,21 +265,21 @@ impl<'buf> Event<'buf> {
     #[inline]
     #[must_use]
     pub fn is_overflow(&self) -> bool {
-        self.mask & c::FAN_Q_OVERFLOW != 0
+        self.mask_bits() & c::FAN_Q_OVERFLOW != 0
     }
 
     /// The length this record occupied in the buffer (`event_len`).
     #[inline]
     #[must_use]
     pub fn record_len(&self) -> usize {
-        self.record_len as usize
+        self.event_len() as usize
     }
 
     /// `metadata_len`: where the info records start within the record.
     #[inline]
     #[must_use]
     pub fn metadata_len(&self) -> usize {
-        usize::from(self.metadata_len)
+        usize::from(self.metadata_len_raw())
     }
 }
 
@@ -241,8 +293,8 @@ impl fmt::Debug for Event<'_> {
         }
         f.debug_struct("Event")
             .field("mask", &self.mask())
-            .field("fd", &self.fd)
-            .field("pid", &self.pid)
+            .field("fd", &self.raw_fd())
+            .field("pid", &self.pid())
             .field("infos", &InfoList(self.infos()))
             .finish()
     }
@@ -310,17 +362,6 @@ pub enum FidKind {
 }
 
 impl FidKind {
-    fn from_type(t: u8) -> Option<Self> {
-        Some(match t {
-            c::FAN_EVENT_INFO_TYPE_FID => Self::Fid,
-            c::FAN_EVENT_INFO_TYPE_DFID => Self::Dfid,
-            c::FAN_EVENT_INFO_TYPE_DFID_NAME => Self::DfidName,
-            c::FAN_EVENT_INFO_TYPE_OLD_DFID_NAME => Self::OldDfidName,
-            c::FAN_EVENT_INFO_TYPE_NEW_DFID_NAME => Self::NewDfidName,
-            _ => return None,
-        })
-    }
-
     /// Whether this kind carries a name.
     #[must_use]
     pub fn has_name(self) -> bool {
@@ -815,17 +856,12 @@ impl<'buf> Iterator for Events<'buf> {
             }
         };
         self.offset += len;
-        let mask = u64::from_ne_bytes([h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]]);
         let event = Event {
-            mask,
-            fd: i32::from_ne_bytes([h[16], h[17], h[18], h[19]]),
-            pid: i32::from_ne_bytes([h[20], h[21], h[22], h[23]]),
-            record_len: event_len,
-            metadata_len,
+            meta: h,
             info,
             pidfd,
         };
-        if mask & c::FAN_Q_OVERFLOW != 0 {
+        if event.is_overflow() {
             return Some(Err(EventError::QueueOverflow));
         }
         Some(Ok(event))
@@ -913,13 +949,29 @@ fn check_info(info: &[u8]) -> Result<i32, (usize, InfoErrorKind)> {
 #[inline]
 fn check_record(info_type: u8, record: &[u8]) -> Result<Option<i32>, InfoErrorKind> {
     let len = record.len();
-    let need = |n: usize| {
-        if len < n {
-            Err(InfoErrorKind::TooShort { info_type, len })
-        } else {
-            Ok(None)
+    let too_short = InfoErrorKind::TooShort { info_type, len };
+    let bit = type_bit(info_type);
+    if bit & FID_TYPES != 0 {
+        let Some((fixed, after)) = record.split_first_chunk::<{ FID_FIXED + HANDLE_HEADER }>()
+        else {
+            return Err(too_short);
+        };
+        let handle_bytes =
+            u32::from_ne_bytes([fixed[12], fixed[13], fixed[14], fixed[15]]) as usize;
+        let Some(tail) = after.get(handle_bytes..) else {
+            return Err(InfoErrorKind::BadHandle {
+                handle_bytes,
+                available: after.len(),
+            });
+        };
+        // The kernel pads names with NULs, so its records end in one; scan
+        // only for anything else.
+        if bit & NAMED_TYPES != 0 && tail.last() != Some(&0) && first_nul(tail).is_none() {
+            return Err(InfoErrorKind::UnterminatedName);
         }
-    };
+        return Ok(None);
+    }
+    let need = |n: usize| if len < n { Err(too_short) } else { Ok(None) };
     match info_type {
         c::FAN_EVENT_INFO_TYPE_PIDFD => {
             need(8)?;
@@ -928,30 +980,27 @@ fn check_record(info_type: u8, record: &[u8]) -> Result<Option<i32>, InfoErrorKi
         c::FAN_EVENT_INFO_TYPE_ERROR => need(12),
         c::FAN_EVENT_INFO_TYPE_RANGE => need(24),
         c::FAN_EVENT_INFO_TYPE_MNT => need(16),
-        t => {
-            let Some(kind) = FidKind::from_type(t) else {
-                return Ok(None);
-            };
-            need(FID_FIXED + HANDLE_HEADER)?;
-            let handle_bytes = ne!(u32, record, FID_FIXED) as usize;
-            let available = len - FID_FIXED - HANDLE_HEADER;
-            if handle_bytes > available {
-                return Err(InfoErrorKind::BadHandle {
-                    handle_bytes,
-                    available,
-                });
-            }
-            if kind.has_name() {
-                let tail = &record[FID_FIXED + HANDLE_HEADER + handle_bytes..];
-                // The kernel pads names with NULs, so its records end in
-                // one; scan only for anything else.
-                if tail.last() != Some(&0) && first_nul(tail).is_none() {
-                    return Err(InfoErrorKind::UnterminatedName);
-                }
-            }
-            Ok(None)
-        }
+        _ => Ok(None),
     }
+}
+
+/// Bit `t` of these masks is set for each record type `t` of a kind: a
+/// test for several types at once.
+const FID_TYPES: u32 = 1 << c::FAN_EVENT_INFO_TYPE_FID
+    | 1 << c::FAN_EVENT_INFO_TYPE_DFID_NAME
+    | 1 << c::FAN_EVENT_INFO_TYPE_DFID
+    | 1 << c::FAN_EVENT_INFO_TYPE_OLD_DFID_NAME
+    | 1 << c::FAN_EVENT_INFO_TYPE_NEW_DFID_NAME;
+/// The FID-type records that carry a name.
+const NAMED_TYPES: u32 = 1 << c::FAN_EVENT_INFO_TYPE_DFID_NAME
+    | 1 << c::FAN_EVENT_INFO_TYPE_OLD_DFID_NAME
+    | 1 << c::FAN_EVENT_INFO_TYPE_NEW_DFID_NAME;
+
+/// The bit of record type `t` in [`FID_TYPES`] and [`NAMED_TYPES`] (none
+/// for types above 31).
+#[inline]
+fn type_bit(t: u8) -> u32 {
+    1_u32.checked_shl(u32::from(t)).unwrap_or(0)
 }
 
 /// Index of the first NUL in `field`, if any: a word at a time with the
