@@ -123,21 +123,19 @@ impl Event<'_> {
     /// `event_len`.
     #[inline]
     fn event_len(&self) -> u32 {
-        let m = self.meta;
-        u32::from_ne_bytes([m[0], m[1], m[2], m[3]])
+        ne!(u32, self.meta, 0)
     }
 
     /// `metadata_len`.
     #[inline]
     fn metadata_len_raw(&self) -> u16 {
-        u16::from_ne_bytes([self.meta[6], self.meta[7]])
+        ne!(u16, self.meta, 6)
     }
 
     /// `mask`.
     #[inline]
     fn mask_bits(&self) -> u64 {
-        let m = self.meta;
-        u64::from_ne_bytes([m[8], m[9], m[10], m[11], m[12], m[13], m[14], m[15]])
+        ne!(u64, self.meta, 8)
     }
 
     /// The fields that make an event's identity, as they were compared and
@@ -195,8 +193,7 @@ impl<'buf> Event<'buf> {
     #[inline]
     #[must_use]
     pub fn raw_fd(&self) -> i32 {
-        let m = self.meta;
-        i32::from_ne_bytes([m[16], m[17], m[18], m[19]])
+        ne!(i32, self.meta, 16)
     }
 
     /// Why the kernel could not open the event's file, when the group was
@@ -217,8 +214,7 @@ impl<'buf> Event<'buf> {
     #[inline]
     #[must_use]
     pub fn pid(&self) -> i32 {
-        let m = self.meta;
-        i32::from_ne_bytes([m[20], m[21], m[22], m[23]])
+        ne!(i32, self.meta, 20)
     }
 
     /// The info records of this event, in the kernel's order.
@@ -884,7 +880,8 @@ impl FusedIterator for Events<'_> {}
 /// PIDFD record's value (-1 if none) exactly when `check_info` is `Ok`.
 #[inline]
 fn scan_info(info: &[u8]) -> Option<i32> {
-    let mut pidfd = None;
+    // Only the first PIDFD record counts (the kernel writes at most one).
+    let (mut pidfd, mut seen) = (-1, false);
     let mut rest = info;
     while !rest.is_empty() {
         let h = rest.first_chunk::<INFO_HEADER_LEN>()?;
@@ -894,11 +891,13 @@ fn scan_info(info: &[u8]) -> Option<i32> {
         }
         let (record, tail) = rest.split_at_checked(len)?;
         if let Some(p) = check_record(h[0], record).ok()? {
-            pidfd.get_or_insert(p);
+            if !seen {
+                (pidfd, seen) = (p, true);
+            }
         }
         rest = tail;
     }
-    Some(pidfd.unwrap_or(-1))
+    Some(pidfd)
 }
 
 /// Validates the info records of one event; `Ok` with the first PIDFD
@@ -950,8 +949,7 @@ fn check_info(info: &[u8]) -> Result<i32, (usize, InfoErrorKind)> {
 fn check_record(info_type: u8, record: &[u8]) -> Result<Option<i32>, InfoErrorKind> {
     let len = record.len();
     let too_short = InfoErrorKind::TooShort { info_type, len };
-    let bit = type_bit(info_type);
-    if bit & FID_TYPES != 0 {
+    if in_set(FID_TYPES, info_type) {
         let Some((fixed, after)) = record.split_first_chunk::<{ FID_FIXED + HANDLE_HEADER }>()
         else {
             return Err(too_short);
@@ -966,7 +964,7 @@ fn check_record(info_type: u8, record: &[u8]) -> Result<Option<i32>, InfoErrorKi
         };
         // The kernel pads names with NULs, so its records end in one; scan
         // only for anything else.
-        if bit & NAMED_TYPES != 0 && tail.last() != Some(&0) && first_nul(tail).is_none() {
+        if in_set(NAMED_TYPES, info_type) && tail.last() != Some(&0) && first_nul(tail).is_none() {
             return Err(InfoErrorKind::UnterminatedName);
         }
         return Ok(None);
@@ -996,11 +994,11 @@ const NAMED_TYPES: u32 = 1 << c::FAN_EVENT_INFO_TYPE_DFID_NAME
     | 1 << c::FAN_EVENT_INFO_TYPE_OLD_DFID_NAME
     | 1 << c::FAN_EVENT_INFO_TYPE_NEW_DFID_NAME;
 
-/// The bit of record type `t` in [`FID_TYPES`] and [`NAMED_TYPES`] (none
-/// for types above 31).
+/// Whether record type `t` is in `set`, one of [`FID_TYPES`] and
+/// [`NAMED_TYPES`].
 #[inline]
-fn type_bit(t: u8) -> u32 {
-    1_u32.checked_shl(u32::from(t)).unwrap_or(0)
+fn in_set(set: u32, t: u8) -> bool {
+    t < 32 && (set >> t) & 1 != 0
 }
 
 /// Index of the first NUL in `field`, if any: a word at a time with the
