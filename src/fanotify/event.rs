@@ -949,7 +949,8 @@ fn check_info(info: &[u8]) -> Result<i32, (usize, InfoErrorKind)> {
 fn check_record(info_type: u8, record: &[u8]) -> Result<Option<i32>, InfoErrorKind> {
     let len = record.len();
     let too_short = InfoErrorKind::TooShort { info_type, len };
-    if in_set(FID_TYPES, info_type) {
+    let class = TYPE_CLASS[usize::from(info_type)];
+    if class & CLASS_FID != 0 {
         let Some((fixed, after)) = record.split_first_chunk::<{ FID_FIXED + HANDLE_HEADER }>()
         else {
             return Err(too_short);
@@ -964,7 +965,7 @@ fn check_record(info_type: u8, record: &[u8]) -> Result<Option<i32>, InfoErrorKi
         };
         // The kernel pads names with NULs, so its records end in one; scan
         // only for anything else.
-        if in_set(NAMED_TYPES, info_type) && tail.last() != Some(&0) && first_nul(tail).is_none() {
+        if class & CLASS_NAMED != 0 && tail.last() != Some(&0) && first_nul(tail).is_none() {
             return Err(InfoErrorKind::UnterminatedName);
         }
         return Ok(None);
@@ -982,24 +983,20 @@ fn check_record(info_type: u8, record: &[u8]) -> Result<Option<i32>, InfoErrorKi
     }
 }
 
-/// Bit `t` of these masks is set for each record type `t` of a kind: a
-/// test for several types at once.
-const FID_TYPES: u32 = 1 << c::FAN_EVENT_INFO_TYPE_FID
-    | 1 << c::FAN_EVENT_INFO_TYPE_DFID_NAME
-    | 1 << c::FAN_EVENT_INFO_TYPE_DFID
-    | 1 << c::FAN_EVENT_INFO_TYPE_OLD_DFID_NAME
-    | 1 << c::FAN_EVENT_INFO_TYPE_NEW_DFID_NAME;
-/// The FID-type records that carry a name.
-const NAMED_TYPES: u32 = 1 << c::FAN_EVENT_INFO_TYPE_DFID_NAME
-    | 1 << c::FAN_EVENT_INFO_TYPE_OLD_DFID_NAME
-    | 1 << c::FAN_EVENT_INFO_TYPE_NEW_DFID_NAME;
-
-/// Whether record type `t` is in `set`, one of [`FID_TYPES`] and
-/// [`NAMED_TYPES`].
-#[inline]
-fn in_set(set: u32, t: u8) -> bool {
-    t < 32 && (set >> t) & 1 != 0
-}
+/// What [`check_record`] needs to know of each record type, by type.
+const TYPE_CLASS: [u8; 256] = {
+    let mut t = [0_u8; 256];
+    t[c::FAN_EVENT_INFO_TYPE_FID as usize] = CLASS_FID;
+    t[c::FAN_EVENT_INFO_TYPE_DFID as usize] = CLASS_FID;
+    t[c::FAN_EVENT_INFO_TYPE_DFID_NAME as usize] = CLASS_FID | CLASS_NAMED;
+    t[c::FAN_EVENT_INFO_TYPE_OLD_DFID_NAME as usize] = CLASS_FID | CLASS_NAMED;
+    t[c::FAN_EVENT_INFO_TYPE_NEW_DFID_NAME as usize] = CLASS_FID | CLASS_NAMED;
+    t
+};
+/// In [`TYPE_CLASS`]: a FID-type record (`fanotify_event_info_fid`).
+const CLASS_FID: u8 = 1;
+/// In [`TYPE_CLASS`]: a FID-type record that carries a name.
+const CLASS_NAMED: u8 = 2;
 
 /// Index of the first NUL in `field`, if any: a word at a time with the
 /// has-zero-byte test, bytes for the tail.
