@@ -900,6 +900,13 @@ fn scan_info(info: &[u8]) -> Option<i32> {
     Some(pidfd)
 }
 
+/// Panics unless the hot and the full validation walks agree on `info`:
+/// same verdict, same pidfd. For the reference checks and the fuzzer.
+#[cfg(any(test, fuzzing))]
+pub(crate) fn walks_agree(info: &[u8]) {
+    assert_eq!(scan_info(info), check_info(info).ok(), "{info:?}");
+}
+
 /// Validates the info records of one event; `Ok` with the first PIDFD
 /// record's value (-1 if none), `Err` with the failing record's offset
 /// within `info` and why. Called only when [`scan_info`] found something
