@@ -104,8 +104,10 @@ macro_rules! ne {
 
 /// One fanotify event, borrowed from the buffer it was read into.
 ///
-/// The metadata is copied out; the info records stay in the buffer and are
-/// walked in place by [`infos`](Self::infos).
+/// The metadata and the info records stay in the buffer (validated when
+/// the event was parsed, at any alignment); the metadata fields are read
+/// from it on demand, and the info records are walked in place by
+/// [`infos`](Self::infos).
 #[doc(alias = "fanotify_event_metadata")]
 #[derive(Clone, Copy)]
 pub struct Event<'buf> {
