@@ -430,3 +430,50 @@ fn display_and_debug() {
         "malformed fanotify record at byte 0: 10 bytes left, metadata needs 24"
     );
 }
+
+#[test]
+fn events_compare_and_hash_by_their_fields() {
+    use core::hash::{Hash, Hasher};
+    #[derive(Default)]
+    struct Fnv(u64);
+    impl Hasher for Fnv {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            for &b in bytes {
+                self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+            }
+        }
+    }
+    let hash = |e: &Event<'_>| {
+        let mut h = Fnv::default();
+        e.hash(&mut h);
+        h.finish()
+    };
+    let a = sample();
+    // The same records at another place, with the reserved byte changed:
+    // not a field, so still equal.
+    let mut b = vec![0xee_u8; 3];
+    b.extend_from_slice(&a);
+    b[3 + 5] = 9;
+    let (ea, eb) = (
+        parse(&a).next().unwrap().unwrap(),
+        parse(&b[3..]).next().unwrap().unwrap(),
+    );
+    assert_eq!(ea, eb);
+    assert_eq!(hash(&ea), hash(&eb));
+    // Every field counts: mask, fd, pid, and the info bytes.
+    for at in [8, 16, 20] {
+        let mut c = a.clone();
+        c[at] ^= 1;
+        let ec = parse(&c).next().unwrap().unwrap();
+        assert_ne!(ea, ec, "byte {at}");
+    }
+    let second: Vec<Event<'_>> = parse(&a).filter_map(Result::ok).collect();
+    assert_ne!(second[1], second[2]);
+    let mut c = a.clone();
+    let at = second[0].record_len() + 24 + 20;
+    c[at] ^= 1;
+    assert_ne!(parse(&c).nth(1).unwrap().unwrap(), second[1]);
+}

@@ -35,18 +35,21 @@ impl OwnedEvents<'_> {
 
     /// Whether no event is left.
     #[must_use]
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.inner.is_empty()
     }
 
     /// The bytes not consumed yet (see [`Events::remainder`]).
     #[must_use]
+    #[inline]
     pub fn remainder(&self) -> &[u8] {
         self.inner.remainder()
     }
 
     /// How many bytes have been consumed.
     #[must_use]
+    #[inline]
     pub fn offset(&self) -> usize {
         self.inner.offset()
     }
@@ -105,28 +108,33 @@ impl<'buf> OwnedEvent<'buf> {
     /// The event's descriptor, borrowed: a permission response made through
     /// it cannot reach a reused descriptor number.
     #[must_use]
+    #[inline]
     pub fn borrow_fd(&self) -> Option<BorrowedFd<'_>> {
         self.fd.as_ref().map(AsFd::as_fd)
     }
 
     /// Takes the event's descriptor; the event no longer closes it.
+    #[inline]
     pub fn take_fd(&mut self) -> Option<OwnedFd> {
         self.fd.take()
     }
 
     /// The pidfd of the event's process (`REPORT_PIDFD`), borrowed.
     #[must_use]
+    #[inline]
     pub fn borrow_pidfd(&self) -> Option<BorrowedFd<'_>> {
         self.pidfd.as_ref().map(AsFd::as_fd)
     }
 
     /// Takes the pidfd; the event no longer closes it.
+    #[inline]
     pub fn take_pidfd(&mut self) -> Option<OwnedFd> {
         self.pidfd.take()
     }
 
     /// The borrowed record view (also reachable through `Deref`).
     #[must_use]
+    #[inline]
     pub fn event(&self) -> &Event<'buf> {
         &self.event
     }
@@ -135,6 +143,7 @@ impl<'buf> OwnedEvent<'buf> {
 impl<'buf> Deref for OwnedEvent<'buf> {
     type Target = Event<'buf>;
 
+    #[inline]
     fn deref(&self) -> &Event<'buf> {
         &self.event
     }
