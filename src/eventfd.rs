@@ -28,7 +28,7 @@
 //! # References
 //! [eventfd(2)](https://man7.org/linux/man-pages/man2/eventfd.2.html)
 
-use rustix::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
 
 use crate::wait::{Ready, Wait, Waker, wait_readable};
@@ -171,9 +171,7 @@ impl EventFd {
     /// # Errors
     /// None in practice.
     pub fn set_nonblocking(&self, nonblocking: bool) -> Result<(), Errno> {
-        let mut fl = rustix::fs::fcntl_getfl(&self.fd)?;
-        fl.set(rustix::fs::OFlags::NONBLOCK, nonblocking);
-        rustix::fs::fcntl_setfl(&self.fd, fl)
+        crate::fd::set_nonblocking(self.fd.as_fd(), nonblocking)
     }
 
     /// A [`Waker`] ends a [`read_wait`](Self::read_wait) from another
@@ -186,34 +184,6 @@ impl EventFd {
     }
 }
 
-impl AsFd for EventFd {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl AsRawFd for EventFd {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-}
-
-impl IntoRawFd for EventFd {
-    fn into_raw_fd(self) -> RawFd {
-        self.fd.into_raw_fd()
-    }
-}
-
-impl FromRawFd for EventFd {
-    /// # Safety
-    /// `fd` must be an open eventfd that nothing else owns.
-    unsafe fn from_raw_fd(fd: RawFd) -> Self {
-        // SAFETY: forwarded to the caller.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        Self { fd }
-    }
-}
-
 impl From<OwnedFd> for EventFd {
     /// Adopts `fd`, which should be an eventfd; if it is not, calls fail
     /// with the kernel's `EINVAL`, nothing worse.
@@ -222,8 +192,4 @@ impl From<OwnedFd> for EventFd {
     }
 }
 
-impl From<EventFd> for OwnedFd {
-    fn from(e: EventFd) -> Self {
-        e.fd
-    }
-}
+crate::fd::owned_fd_traits!(EventFd, "eventfd");

@@ -65,6 +65,7 @@ extern crate std;
 
 mod buffer;
 pub mod fanotify;
+mod fd;
 pub mod inotify;
 // Until every subsystem that needs it has landed, parts of it are unused.
 pub mod eventfd;

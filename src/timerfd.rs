@@ -30,7 +30,7 @@
 use core::fmt;
 use core::time::Duration;
 
-use rustix::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use rustix::fd::{AsFd, AsRawFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::time::Timespec;
 pub use rustix::time::{Itimerspec, TimerfdTimerFlags as SetFlags};
@@ -435,9 +435,7 @@ impl TimerFd {
     /// # Errors
     /// None in practice.
     pub fn set_nonblocking(&self, nonblocking: bool) -> Result<(), Errno> {
-        let mut fl = rustix::fs::fcntl_getfl(&self.fd)?;
-        fl.set(rustix::fs::OFlags::NONBLOCK, nonblocking);
-        rustix::fs::fcntl_setfl(&self.fd, fl)
+        crate::fd::set_nonblocking(self.fd.as_fd(), nonblocking)
     }
 
     /// A [`Waker`] ends a [`read_wait`](Self::read_wait) from another
@@ -450,34 +448,6 @@ impl TimerFd {
     }
 }
 
-impl AsFd for TimerFd {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl AsRawFd for TimerFd {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-}
-
-impl IntoRawFd for TimerFd {
-    fn into_raw_fd(self) -> RawFd {
-        self.fd.into_raw_fd()
-    }
-}
-
-impl FromRawFd for TimerFd {
-    /// # Safety
-    /// `fd` must be an open timerfd that nothing else owns.
-    unsafe fn from_raw_fd(fd: RawFd) -> Self {
-        // SAFETY: forwarded to the caller.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        Self { fd }
-    }
-}
-
 impl From<OwnedFd> for TimerFd {
     /// Adopts `fd`, which should be a timerfd; if it is not, calls fail
     /// with the kernel's `EINVAL`, nothing worse.
@@ -486,11 +456,7 @@ impl From<OwnedFd> for TimerFd {
     }
 }
 
-impl From<TimerFd> for OwnedFd {
-    fn from(t: TimerFd) -> Self {
-        t.fd
-    }
-}
+crate::fd::owned_fd_traits!(TimerFd, "timerfd");
 
 #[cfg(test)]
 mod tests {

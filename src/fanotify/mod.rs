@@ -62,7 +62,7 @@ pub use owned::{OwnedEvent, OwnedEvents};
 
 use core::mem::MaybeUninit;
 
-use rustix::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use rustix::fs::OFlags;
 use rustix::io::Errno;
 
@@ -598,9 +598,7 @@ impl Fanotify {
     /// # Errors
     /// None in practice.
     pub fn set_nonblocking(&self, nonblocking: bool) -> Result<(), Error> {
-        let mut fl = rustix::fs::fcntl_getfl(&self.fd)?;
-        fl.set(OFlags::NONBLOCK, nonblocking);
-        Ok(rustix::fs::fcntl_setfl(&self.fd, fl)?)
+        Ok(crate::fd::set_nonblocking(self.fd.as_fd(), nonblocking)?)
     }
 
     /// A [`Waker`] ends a [`read_wait`](Self::read_wait) from another
@@ -639,34 +637,6 @@ fn explain_emfile() -> Error {
     }
 }
 
-impl AsFd for Fanotify {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl AsRawFd for Fanotify {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-}
-
-impl IntoRawFd for Fanotify {
-    fn into_raw_fd(self) -> RawFd {
-        self.fd.into_raw_fd()
-    }
-}
-
-impl FromRawFd for Fanotify {
-    /// # Safety
-    /// `fd` must be an open fanotify descriptor that nothing else owns.
-    unsafe fn from_raw_fd(fd: RawFd) -> Self {
-        // SAFETY: forwarded to the caller.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        Self { fd }
-    }
-}
-
 impl TryFrom<OwnedFd> for Fanotify {
     type Error = Errno;
 
@@ -686,8 +656,4 @@ impl TryFrom<OwnedFd> for Fanotify {
     }
 }
 
-impl From<Fanotify> for OwnedFd {
-    fn from(f: Fanotify) -> Self {
-        f.fd
-    }
-}
+crate::fd::owned_fd_traits!(Fanotify, "fanotify descriptor");

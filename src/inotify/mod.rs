@@ -45,7 +45,7 @@ pub use event::{
 };
 pub use flags::{EventFlags, InitFlags, WatchFlags};
 
-use rustix::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
 
 use crate::buffer::{Buffer, read_into};
@@ -276,9 +276,7 @@ impl Inotify {
     /// # Errors
     /// None in practice.
     pub fn set_nonblocking(&self, nonblocking: bool) -> Result<(), Error> {
-        let mut fl = rustix::fs::fcntl_getfl(&self.fd)?;
-        fl.set(rustix::fs::OFlags::NONBLOCK, nonblocking);
-        Ok(rustix::fs::fcntl_setfl(&self.fd, fl)?)
+        Ok(crate::fd::set_nonblocking(self.fd.as_fd(), nonblocking)?)
     }
 
     /// A [`Waker`] is how another thread ends a [`read_wait`](Self::read_wait);
@@ -313,34 +311,6 @@ fn explain_emfile() -> Error {
     }
 }
 
-impl AsFd for Inotify {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl AsRawFd for Inotify {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-}
-
-impl IntoRawFd for Inotify {
-    fn into_raw_fd(self) -> RawFd {
-        self.fd.into_raw_fd()
-    }
-}
-
-impl FromRawFd for Inotify {
-    /// # Safety
-    /// `fd` must be an open inotify descriptor that nothing else owns.
-    unsafe fn from_raw_fd(fd: RawFd) -> Self {
-        // SAFETY: forwarded to the caller.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        Self { fd }
-    }
-}
-
 impl From<OwnedFd> for Inotify {
     /// Adopts `fd`, which should be an inotify descriptor; if it is not,
     /// every call fails with the kernel's `EINVAL`, nothing worse.
@@ -349,8 +319,4 @@ impl From<OwnedFd> for Inotify {
     }
 }
 
-impl From<Inotify> for OwnedFd {
-    fn from(inotify: Inotify) -> Self {
-        inotify.fd
-    }
-}
+crate::fd::owned_fd_traits!(Inotify, "inotify descriptor");

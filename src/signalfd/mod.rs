@@ -62,7 +62,7 @@ pub use siginfo::{ParseError, SIGINFO_LEN, Siginfo, Siginfos, parse};
 
 use core::fmt;
 
-use rustix::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use rustix::fd::{AsFd, AsRawFd, OwnedFd};
 use rustix::io::Errno;
 
 use crate::buffer::{Buffer, read_into};
@@ -331,9 +331,7 @@ impl SignalFd {
     /// # Errors
     /// None in practice.
     pub fn set_nonblocking(&self, nonblocking: bool) -> Result<(), Error> {
-        let mut fl = rustix::fs::fcntl_getfl(&self.fd)?;
-        fl.set(rustix::fs::OFlags::NONBLOCK, nonblocking);
-        Ok(rustix::fs::fcntl_setfl(&self.fd, fl)?)
+        Ok(crate::fd::set_nonblocking(self.fd.as_fd(), nonblocking)?)
     }
 
     /// A [`Waker`] ends a [`read_wait`](Self::read_wait) from another
@@ -355,34 +353,6 @@ fn checked(
     Ok(buf)
 }
 
-impl AsFd for SignalFd {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl AsRawFd for SignalFd {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-}
-
-impl IntoRawFd for SignalFd {
-    fn into_raw_fd(self) -> RawFd {
-        self.fd.into_raw_fd()
-    }
-}
-
-impl FromRawFd for SignalFd {
-    /// # Safety
-    /// `fd` must be an open signalfd that nothing else owns.
-    unsafe fn from_raw_fd(fd: RawFd) -> Self {
-        // SAFETY: forwarded to the caller.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        Self { fd }
-    }
-}
-
 impl From<OwnedFd> for SignalFd {
     /// Adopts `fd`, which should be a signalfd; if it is not, calls fail
     /// with the kernel's `EINVAL`, nothing worse.
@@ -391,11 +361,7 @@ impl From<OwnedFd> for SignalFd {
     }
 }
 
-impl From<SignalFd> for OwnedFd {
-    fn from(s: SignalFd) -> Self {
-        s.fd
-    }
-}
+crate::fd::owned_fd_traits!(SignalFd, "signalfd");
 
 #[cfg(test)]
 mod tests {
