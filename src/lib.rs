@@ -67,6 +67,7 @@ mod buffer;
 pub mod fanotify;
 mod fd;
 pub mod inotify;
+mod shared;
 // Until every subsystem that needs it has landed, parts of it are unused.
 pub mod eventfd;
 #[allow(dead_code)]

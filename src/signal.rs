@@ -559,19 +559,7 @@ impl fmt::Display for Error {
 
 impl core::error::Error for Error {}
 
-#[cfg(feature = "std")]
-impl From<Error> for std::io::Error {
-    /// Keeps the raw OS error for [`Error::Os`]; [`Error::Reserved`] keeps
-    /// its message with kind `InvalidInput`.
-    fn from(e: Error) -> Self {
-        match e {
-            Error::Os(errno) => errno.into(),
-            other @ Error::Reserved(_) => {
-                std::io::Error::new(std::io::ErrorKind::InvalidInput, other)
-            }
-        }
-    }
-}
+crate::shared::io_error_from!(Error);
 
 /// What [`sigprocmask`] does with its set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

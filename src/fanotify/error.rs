@@ -77,17 +77,4 @@ impl fmt::Display for Error {
 
 impl core::error::Error for Error {}
 
-#[cfg(feature = "std")]
-impl From<Error> for std::io::Error {
-    /// Keeps the raw OS error for [`Error::Os`]; the other variants keep
-    /// their message and the errno's kind.
-    fn from(e: Error) -> Self {
-        match e {
-            Error::Os(errno) => errno.into(),
-            other => {
-                let kind = std::io::Error::from(other.errno()).kind();
-                std::io::Error::new(kind, other)
-            }
-        }
-    }
-}
+crate::shared::io_error_from!(Error);

@@ -2,38 +2,9 @@
 
 use core::fmt;
 
-use super::abi as c;
+use crate::shared::write_flags;
 
-/// Writes the named flags of `bits` joined with `|`, unknown bits in hex,
-/// `0` when empty.
-fn write_flags<'a>(
-    f: &mut fmt::Formatter<'_>,
-    bits: u64,
-    names: impl Iterator<Item = (&'a str, u64)>,
-) -> fmt::Result {
-    if bits == 0 {
-        return f.write_str("0");
-    }
-    let mut left = bits;
-    let mut first = true;
-    for (name, value) in names {
-        if value != 0 && bits & value == value && left & value != 0 {
-            if !first {
-                f.write_str("|")?;
-            }
-            f.write_str(name)?;
-            first = false;
-            left &= !value;
-        }
-    }
-    if left != 0 {
-        if !first {
-            f.write_str("|")?;
-        }
-        write!(f, "{left:#x}")?;
-    }
-    Ok(())
-}
+use super::abi as c;
 
 /// The shared methods and formatting of the flag types.
 macro_rules! flag_methods {

@@ -2,6 +2,8 @@
 
 use core::fmt;
 
+use crate::shared::write_flags;
+
 use linux_raw_sys::general as c;
 
 bitflags::bitflags! {
@@ -82,7 +84,7 @@ macro_rules! inotify_flags {
         /// Flags by name joined with `|` (`CREATE|ISDIR`); unknown bits in hex.
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write_flags(f, self.bits(), Self::all().iter_names().map(|(n, v)| (n, v.bits())))
+                write_flags(f, u64::from(self.bits()), Self::all().iter_names().map(|(n, v)| (n, u64::from(v.bits()))))
             }
         }
 
@@ -142,36 +144,6 @@ impl From<EventFlags> for WatchFlags {
     fn from(events: EventFlags) -> Self {
         Self::from_bits_retain(events.bits() & c::IN_ALL_EVENTS)
     }
-}
-
-/// Writes `bits` as `A|B|0x...`, `0` when empty.
-fn write_flags<'a>(
-    f: &mut fmt::Formatter<'_>,
-    bits: u32,
-    names: impl Iterator<Item = (&'a str, u32)>,
-) -> fmt::Result {
-    if bits == 0 {
-        return f.write_str("0");
-    }
-    let mut left = bits;
-    let mut first = true;
-    for (name, value) in names {
-        if value != 0 && bits & value == value && left & value != 0 {
-            if !first {
-                f.write_str("|")?;
-            }
-            f.write_str(name)?;
-            first = false;
-            left &= !value;
-        }
-    }
-    if left != 0 {
-        if !first {
-            f.write_str("|")?;
-        }
-        write!(f, "{left:#x}")?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -150,17 +150,7 @@ impl fmt::Display for Error {
 
 impl core::error::Error for Error {}
 
-#[cfg(feature = "std")]
-impl From<Error> for std::io::Error {
-    /// Keeps the raw OS error for [`Error::Os`]; the refusals keep their
-    /// message with kind `InvalidInput`.
-    fn from(e: Error) -> Self {
-        match e {
-            Error::Os(errno) => errno.into(),
-            other => std::io::Error::new(std::io::ErrorKind::InvalidInput, other),
-        }
-    }
-}
+crate::shared::io_error_from!(Error);
 
 fn signalfd4(fd: isize, mask: &SigSet, flags: u32) -> Result<usize, Errno> {
     let bits = mask.bits();
