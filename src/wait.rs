@@ -219,3 +219,28 @@ pub(crate) fn wait_readable(fd: BorrowedFd<'_>, wait: &Wait<'_>) -> Result<Ready
     }
     Ok(Ready::Readable)
 }
+
+/// Reads `fd` into `buf` again and again until the kernel has nothing more
+/// queued, handing each filled slice to `each`: `EAGAIN` ends it on a
+/// non-blocking descriptor, a zero-timeout poll on a blocking one (so it
+/// never blocks). Errors other than `EAGAIN` are returned; what `each` was
+/// handed before stays handed over.
+#[inline]
+pub(crate) fn drain_reads(
+    fd: BorrowedFd<'_>,
+    buf: &mut [core::mem::MaybeUninit<u8>],
+    mut each: impl FnMut(&[u8]),
+) -> Result<(), Errno> {
+    let nonblocking = rustix::fs::fcntl_getfl(fd)?.contains(rustix::fs::OFlags::NONBLOCK);
+    let now = Wait::new().timeout(Duration::ZERO);
+    loop {
+        if !nonblocking && wait_readable(fd, &now)? == Ready::Nothing {
+            return Ok(());
+        }
+        match crate::buffer::read_into(fd, &mut *buf) {
+            Ok(bytes) => each(bytes),
+            Err(Errno::AGAIN) => return Ok(()),
+            Err(e) => return Err(e),
+        }
+    }
+}

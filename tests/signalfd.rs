@@ -227,6 +227,46 @@ fn read_takes_only_what_fits() {
 }
 
 #[test]
+fn drain_reads_everything_pending_on_blocking_and_nonblocking_fds() {
+    in_thread(|| {
+        let rt = Signal::rt(4).unwrap();
+        let set = SigSet::from([Signal::USR2, rt]);
+        signal::block(&set).unwrap();
+        for flags in [
+            SignalFdFlags::CLOEXEC,
+            SignalFdFlags::CLOEXEC | SignalFdFlags::NONBLOCK,
+        ] {
+            let sfd = SignalFd::with_flags(&set, flags).unwrap();
+            for _ in 0..5 {
+                signal::raise(rt).unwrap();
+            }
+            signal::raise(Signal::USR2).unwrap();
+            // One record per read: draining takes six reads, then stops
+            // without blocking (a blocking fd would hang a plain read).
+            let mut buf = [0_u8; SIGINFO_LEN];
+            let mut got = Vec::new();
+            let n = sfd
+                .drain(&mut buf, |i| got.push(i.unwrap().signal().unwrap()))
+                .unwrap();
+            assert_eq!(n, 6, "{flags:?}");
+            // Standard signals are delivered first, then real-time ones.
+            assert_eq!(got, [Signal::USR2, rt, rt, rt, rt, rt]);
+            assert_eq!(
+                sfd.drain(&mut buf, |_| panic!("nothing pending")).unwrap(),
+                0
+            );
+            assert!(signal::pending().unwrap().is_empty());
+        }
+        let sfd = SignalFd::new(&set).unwrap();
+        let mut small = [0_u8; SIGINFO_LEN - 1];
+        assert!(matches!(
+            sfd.drain(&mut small, |_| ()),
+            Err(Error::BufferTooSmall { .. })
+        ));
+    });
+}
+
+#[test]
 fn uninit_and_unaligned_buffers() {
     in_thread(|| {
         signal::block(&SigSet::from(Signal::USR2)).unwrap();

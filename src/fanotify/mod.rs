@@ -68,7 +68,7 @@ use rustix::io::Errno;
 
 use crate::buffer::{Buffer, read_into};
 use crate::raw;
-use crate::wait::{Ready, Wait, Waker, wait_readable};
+use crate::wait::{Ready, Wait, Waker, drain_reads, wait_readable};
 
 /// `fanotify_init(flags, event_f_flags)`: a new fanotify group.
 ///
@@ -542,24 +542,15 @@ impl Fanotify {
         mut f: impl FnMut(Result<OwnedEvent<'_>, EventError>),
     ) -> Result<usize, Error> {
         let buf = checked(buf.as_uninit())?;
-        let nonblocking = rustix::fs::fcntl_getfl(&self.fd)?.contains(OFlags::NONBLOCK);
-        let now = Wait::new().timeout(core::time::Duration::ZERO);
         let mut count = 0;
-        loop {
-            if !nonblocking && wait_readable(self.fd.as_fd(), &now)? == Ready::Nothing {
-                return Ok(count);
-            }
-            let bytes = match read_into(&self.fd, &mut *buf) {
-                Ok(bytes) => bytes,
-                Err(Errno::AGAIN) => return Ok(count),
-                Err(e) => return Err(e.into()),
-            };
+        drain_reads(self.fd.as_fd(), buf, |bytes| {
             // SAFETY: as in `read`.
             for item in unsafe { OwnedEvents::adopt(parse(bytes)) } {
                 count += 1;
                 f(item);
             }
-        }
+        })?;
+        Ok(count)
     }
 
     /// Answers a permission event through its own fd (see [`respond`]).

@@ -49,7 +49,7 @@ use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
 
 use crate::buffer::{Buffer, read_into};
-use crate::wait::{Ready, Wait, Waker, wait_readable};
+use crate::wait::{Ready, Wait, Waker, drain_reads, wait_readable};
 
 /// `inotify_init1(flags)`: a new inotify descriptor.
 ///
@@ -241,23 +241,14 @@ impl Inotify {
         mut f: impl FnMut(Result<Event<'_>, EventError>),
     ) -> Result<usize, Error> {
         let buf = checked(buf.as_uninit())?;
-        let nonblocking = rustix::fs::fcntl_getfl(&self.fd)?.contains(rustix::fs::OFlags::NONBLOCK);
-        let now = Wait::new().timeout(core::time::Duration::ZERO);
         let mut count = 0;
-        loop {
-            if !nonblocking && wait_readable(self.fd.as_fd(), &now)? == Ready::Nothing {
-                return Ok(count);
-            }
-            let bytes = match read_into(&self.fd, &mut *buf) {
-                Ok(bytes) => bytes,
-                Err(Errno::AGAIN) => return Ok(count),
-                Err(e) => return Err(e.into()),
-            };
+        drain_reads(self.fd.as_fd(), buf, |bytes| {
             for item in parse(bytes) {
                 count += 1;
                 f(item);
             }
-        }
+        })?;
+        Ok(count)
     }
 
     /// The number of bytes of events queued (`FIONREAD`): how large a buffer

@@ -68,7 +68,7 @@ use rustix::io::Errno;
 use crate::buffer::{Buffer, read_into};
 use crate::raw;
 use crate::signal::{SIGSET_SIZE, SigSet, Signal};
-use crate::wait::{Ready, Wait, Waker, wait_readable};
+use crate::wait::{Ready, Wait, Waker, drain_reads, wait_readable};
 
 bitflags::bitflags! {
     /// Flags for [`create`] (`SFD_*` of `signalfd(2)`).
@@ -314,6 +314,54 @@ impl SignalFd {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Reads until no signal of the set is pending, handing every record to
+    /// `f`; returns how many it handed over. What an edge-triggered epoll
+    /// loop must do: `EAGAIN` ends it on a non-blocking descriptor, a
+    /// zero-timeout poll on a blocking one, so it never blocks.
+    ///
+    /// # Errors
+    /// As [`read`](Self::read). Records handed over before an error stay
+    /// handed over.
+    ///
+    /// # Example
+    /// ```
+    /// use kernfd::signal::{self, SigSet, Signal};
+    /// use kernfd::signalfd::SignalFd;
+    ///
+    /// // In a thread of its own, so the block changes no other thread's mask.
+    /// std::thread::spawn(|| {
+    ///     let set = SigSet::from([Signal::USR1, Signal::USR2]);
+    ///     signal::block(&set).unwrap();
+    ///     let signals = SignalFd::new(&set).unwrap();
+    ///     signal::raise(Signal::USR1).unwrap();
+    ///     signal::raise(Signal::USR2).unwrap();
+    ///     let mut buf = [0_u8; 128]; // one record per read: drain reads twice
+    ///     let mut seen = Vec::new();
+    ///     let n = signals.drain(&mut buf, |info| seen.push(info.unwrap().signo())).unwrap();
+    ///     assert_eq!(n, 2);
+    ///     seen.sort();
+    ///     assert_eq!(seen, [Signal::USR1.as_raw() as u32, Signal::USR2.as_raw() as u32]);
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// ```
+    #[inline]
+    pub fn drain<B: Buffer + ?Sized>(
+        &self,
+        buf: &mut B,
+        mut f: impl FnMut(Result<Siginfo<'_>, ParseError>),
+    ) -> Result<usize, Error> {
+        let buf = checked(buf.as_uninit())?;
+        let mut count = 0;
+        drain_reads(self.fd.as_fd(), buf, |bytes| {
+            for item in parse(bytes) {
+                count += 1;
+                f(item);
+            }
+        })?;
+        Ok(count)
     }
 
     /// Switches `O_NONBLOCK` on or off.
