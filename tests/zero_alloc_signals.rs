@@ -22,7 +22,7 @@ static A: util::CountingAlloc = util::CountingAlloc;
 
 fn main() {
     signalfd_read_read_wait_and_parse();
-    println!("signalfd read, read_wait, parse: 0 allocations");
+    println!("signalfd read, read_wait, drain, parse: 0 allocations");
     timerfd_read_and_read_wait();
     println!("timerfd read, read_wait: 0 allocations");
     eventfd_read_write_read_wait_and_waker();
@@ -62,13 +62,26 @@ fn signalfd_read_read_wait_and_parse() {
                     assert_eq!(info.unwrap().signal(), Some(rt));
                     parsed += 1;
                 }
+                // drain: two records, read one buffer at a time until EAGAIN.
+                signal::raise(Signal::USR1).unwrap();
+                signal::raise(rt).unwrap();
+                let drained = sfd
+                    .drain(&mut buf, |info| {
+                        sum += info.unwrap().signo();
+                        n += 1;
+                    })
+                    .unwrap();
+                assert_eq!(drained, 2);
                 let _ = signal::pending().unwrap();
             }
             (sum, n, parsed)
         });
         assert_eq!(allocs, 0, "signalfd reads allocated");
-        assert_eq!(n, 9, "three rounds of USR1 + rt, then rt");
-        assert_eq!(sum, 3 * (10 + 2 * u32::from(rt.as_raw())));
+        assert_eq!(
+            n, 15,
+            "three rounds of USR1 + rt, then rt, then USR1 + rt drained"
+        );
+        assert_eq!(sum, 3 * (2 * 10 + 3 * u32::from(rt.as_raw())));
         assert_eq!(parsed, 3);
     })
     .join()
