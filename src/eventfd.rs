@@ -31,7 +31,7 @@
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
 
-use crate::wait::{Ready, Wait, Waker, wait_readable};
+use crate::wait::{Wait, Waker, read_after_wait};
 
 /// The largest value the counter can hold: `0xffff_ffff_ffff_fffe`.
 pub const MAX: u64 = u64::MAX - 1;
@@ -156,14 +156,7 @@ impl EventFd {
     /// # Errors
     /// As [`read`](Self::read).
     pub fn read_wait(&self, wait: Wait<'_>) -> Result<Option<u64>, Errno> {
-        if wait_readable(self.fd.as_fd(), &wait)? == Ready::Nothing {
-            return Ok(None);
-        }
-        match read(&self.fd) {
-            Ok(v) => Ok(Some(v)),
-            Err(Errno::AGAIN) if wait.timeout.is_some() || wait.waker.is_some() => Ok(None),
-            Err(e) => Err(e),
-        }
+        read_after_wait(self.fd.as_fd(), &wait, || read(&self.fd))
     }
 
     /// Switches `O_NONBLOCK` on or off.

@@ -36,7 +36,7 @@ use rustix::time::Timespec;
 pub use rustix::time::{Itimerspec, TimerfdTimerFlags as SetFlags};
 
 use crate::raw;
-use crate::wait::{Ready, Wait, Waker, wait_readable};
+use crate::wait::{Wait, Waker, read_after_wait};
 
 use linux_raw_sys::general as c;
 
@@ -412,14 +412,7 @@ impl TimerFd {
     /// # Errors
     /// As [`read`](Self::read).
     pub fn read_wait(&self, wait: Wait<'_>) -> Result<Option<Outcome>, Errno> {
-        if wait_readable(self.fd.as_fd(), &wait)? == Ready::Nothing {
-            return Ok(None);
-        }
-        match read(&self.fd) {
-            Ok(o) => Ok(Some(o)),
-            Err(Errno::AGAIN) if wait.timeout.is_some() || wait.waker.is_some() => Ok(None),
-            Err(e) => Err(e),
-        }
+        read_after_wait(self.fd.as_fd(), &wait, || read(&self.fd))
     }
 
     /// Sets the count the next read returns ([`set_ticks`]).

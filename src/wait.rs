@@ -220,6 +220,27 @@ pub(crate) fn wait_readable(fd: BorrowedFd<'_>, wait: &Wait<'_>) -> Result<Ready
     Ok(Ready::Readable)
 }
 
+/// Waits as `wait` says for `fd` to become readable, then reads once with
+/// `read`. `None` when the timeout passed or the waker was woken first, and
+/// also when the read finds nothing (`EAGAIN`) although the descriptor was
+/// readable a moment ago (another reader took it) and the caller asked for a
+/// bounded wait; a plain blocking wait returns that `EAGAIN` as is.
+#[inline]
+pub(crate) fn read_after_wait<T>(
+    fd: BorrowedFd<'_>,
+    wait: &Wait<'_>,
+    read: impl FnOnce() -> Result<T, Errno>,
+) -> Result<Option<T>, Errno> {
+    if wait_readable(fd, wait)? == Ready::Nothing {
+        return Ok(None);
+    }
+    match read() {
+        Ok(v) => Ok(Some(v)),
+        Err(Errno::AGAIN) if wait.timeout.is_some() || wait.waker.is_some() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Reads `fd` into `buf` again and again until the kernel has nothing more
 /// queued, handing each filled slice to `each`: `EAGAIN` ends it on a
 /// non-blocking descriptor, a zero-timeout poll on a blocking one (so it

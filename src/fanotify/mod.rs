@@ -68,7 +68,7 @@ use rustix::io::Errno;
 
 use crate::buffer::{Buffer, read_into};
 use crate::raw;
-use crate::wait::{Ready, Wait, Waker, drain_reads, wait_readable};
+use crate::wait::{Wait, Waker, drain_reads, read_after_wait};
 
 /// `fanotify_init(flags, event_f_flags)`: a new fanotify group.
 ///
@@ -516,16 +516,10 @@ impl Fanotify {
         wait: Wait<'_>,
     ) -> Result<OwnedEvents<'b>, Error> {
         let buf = checked(buf.as_uninit())?;
-        if wait_readable(self.fd.as_fd(), &wait)? == Ready::Nothing {
-            return Ok(OwnedEvents::EMPTY);
-        }
-        match read_into(&self.fd, buf) {
+        match read_after_wait(self.fd.as_fd(), &wait, || read_into(&self.fd, buf))? {
             // SAFETY: as in `read`.
-            Ok(bytes) => Ok(unsafe { OwnedEvents::adopt(parse(bytes)) }),
-            Err(Errno::AGAIN) if wait.timeout.is_some() || wait.waker.is_some() => {
-                Ok(OwnedEvents::EMPTY)
-            }
-            Err(e) => Err(e.into()),
+            Some(bytes) => Ok(unsafe { OwnedEvents::adopt(parse(bytes)) }),
+            None => Ok(OwnedEvents::EMPTY),
         }
     }
 

@@ -49,7 +49,7 @@ use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
 
 use crate::buffer::{Buffer, read_into};
-use crate::wait::{Ready, Wait, Waker, drain_reads, wait_readable};
+use crate::wait::{Wait, Waker, drain_reads, read_after_wait};
 
 /// `inotify_init1(flags)`: a new inotify descriptor.
 ///
@@ -211,17 +211,8 @@ impl Inotify {
         wait: Wait<'_>,
     ) -> Result<Events<'b>, Error> {
         let buf = checked(buf.as_uninit())?;
-        if wait_readable(self.fd.as_fd(), &wait)? == Ready::Nothing {
-            return Ok(Events::EMPTY);
-        }
-        match read_into(&self.fd, buf) {
-            Ok(bytes) => Ok(parse(bytes)),
-            // Readable a moment ago, but another reader took the events.
-            Err(Errno::AGAIN) if wait.timeout.is_some() || wait.waker.is_some() => {
-                Ok(Events::EMPTY)
-            }
-            Err(e) => Err(e.into()),
-        }
+        let bytes = read_after_wait(self.fd.as_fd(), &wait, || read_into(&self.fd, buf))?;
+        Ok(bytes.map_or(Events::EMPTY, parse))
     }
 
     /// Reads until the queue is empty, handing every record to `f`; returns

@@ -68,7 +68,7 @@ use rustix::io::Errno;
 use crate::buffer::{Buffer, read_into};
 use crate::raw;
 use crate::signal::{SIGSET_SIZE, SigSet, Signal};
-use crate::wait::{Ready, Wait, Waker, drain_reads, wait_readable};
+use crate::wait::{Wait, Waker, drain_reads, read_after_wait};
 
 bitflags::bitflags! {
     /// Flags for [`create`] (`SFD_*` of `signalfd(2)`).
@@ -303,17 +303,8 @@ impl SignalFd {
         wait: Wait<'_>,
     ) -> Result<Siginfos<'b>, Error> {
         let buf = checked(buf.as_uninit())?;
-        if wait_readable(self.fd.as_fd(), &wait)? == Ready::Nothing {
-            return Ok(Siginfos::EMPTY);
-        }
-        match read_into(&self.fd, buf) {
-            Ok(bytes) => Ok(parse(bytes)),
-            // Readable a moment ago, but another reader took the signal.
-            Err(Errno::AGAIN) if wait.timeout.is_some() || wait.waker.is_some() => {
-                Ok(Siginfos::EMPTY)
-            }
-            Err(e) => Err(e.into()),
-        }
+        let bytes = read_after_wait(self.fd.as_fd(), &wait, || read_into(&self.fd, buf))?;
+        Ok(bytes.map_or(Siginfos::EMPTY, parse))
     }
 
     /// Reads until no signal of the set is pending, handing every record to
