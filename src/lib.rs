@@ -64,6 +64,7 @@ extern crate alloc;
 extern crate std;
 
 mod buffer;
+mod error;
 pub mod fanotify;
 mod fd;
 pub mod inotify;
@@ -78,6 +79,11 @@ pub mod timerfd;
 pub mod wait;
 
 pub use buffer::Buffer;
+pub use error::{Error, Limit, Result, Rule};
+/// The rustix this crate is built on: public signatures use its types
+/// (`OFlags`, `CWD`, `path::Arg`, `Itimerspec`, epoll), so name them through
+/// this re-export rather than a second, possibly different, rustix.
+pub use rustix;
 pub use rustix::io::Errno;
 
 /// The README's Rust examples, compiled and run as doc tests.
