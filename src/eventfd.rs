@@ -21,17 +21,20 @@
 //! let efd = EventFd::with_flags(3, EventFdFlags::CLOEXEC | EventFdFlags::NONBLOCK)?;
 //! efd.write(4)?;
 //! assert_eq!(efd.read()?, 7);
-//! assert_eq!(efd.read(), Err(kernfd::Errno::AGAIN)); // now zero
-//! # Ok::<(), kernfd::Errno>(())
+//! assert_eq!(efd.read().unwrap_err().errno(), Some(kernfd::Errno::AGAIN)); // now zero
+//! # Ok::<(), kernfd::Error>(())
 //! ```
 //!
 //! # References
 //! [eventfd(2)](https://man7.org/linux/man-pages/man2/eventfd.2.html)
 
+use rustix::event::PollFlags;
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
 
-use crate::wait::{Wait, Waker, read_after_wait};
+use crate::error::{Call, Result};
+use crate::fd::Fd;
+use crate::wait::{Wait, Waker, value_after_wait, value_mode};
 
 /// The largest value the counter can hold: `0xffff_ffff_ffff_fffe`.
 pub const MAX: u64 = u64::MAX - 1;
@@ -64,7 +67,7 @@ bitflags::bitflags! {
 /// # References
 /// [eventfd(2)](https://man7.org/linux/man-pages/man2/eventfd.2.html)
 #[doc(alias = "eventfd2")]
-pub fn create(initval: u32, flags: EventFdFlags) -> Result<OwnedFd, Errno> {
+pub fn create(initval: u32, flags: EventFdFlags) -> core::result::Result<OwnedFd, Errno> {
     rustix::event::eventfd(
         initval,
         rustix::event::EventfdFlags::from_bits_retain(flags.bits()),
@@ -80,7 +83,7 @@ pub fn create(initval: u32, flags: EventFdFlags) -> Result<OwnedFd, Errno> {
 ///
 /// # References
 /// [eventfd(2)](https://man7.org/linux/man-pages/man2/eventfd.2.html)
-pub fn read(fd: impl AsFd) -> Result<u64, Errno> {
+pub fn read(fd: impl AsFd) -> core::result::Result<u64, Errno> {
     let mut b = [0_u8; 8];
     match rustix::io::read(fd, &mut b)? {
         8 => Ok(u64::from_ne_bytes(b)),
@@ -98,7 +101,7 @@ pub fn read(fd: impl AsFd) -> Result<u64, Errno> {
 ///
 /// # References
 /// [eventfd(2)](https://man7.org/linux/man-pages/man2/eventfd.2.html)
-pub fn write(fd: impl AsFd, value: u64) -> Result<(), Errno> {
+pub fn write(fd: impl AsFd, value: u64) -> core::result::Result<(), Errno> {
     match rustix::io::write(fd, &value.to_ne_bytes())? {
         8 => Ok(()),
         _ => Err(Errno::INVAL),
@@ -107,10 +110,12 @@ pub fn write(fd: impl AsFd, value: u64) -> Result<(), Errno> {
 
 /// An owned eventfd.
 ///
-/// Close-on-exec by default; closed on drop.
+/// Close-on-exec by default; closed on drop. The descriptor is
+/// `O_NONBLOCK` in the kernel whatever the object's mode (see
+/// [`set_nonblocking`](Self::set_nonblocking)).
 #[derive(Debug)]
 pub struct EventFd {
-    fd: OwnedFd,
+    fd: Fd,
 }
 
 impl EventFd {
@@ -118,36 +123,45 @@ impl EventFd {
     ///
     /// # Errors
     /// As [`create`].
-    pub fn new(initval: u32) -> Result<Self, Errno> {
+    pub fn new(initval: u32) -> Result<Self> {
         Self::with_flags(initval, EventFdFlags::CLOEXEC)
     }
 
     /// A counter with exactly `flags` (add [`EventFdFlags::CLOEXEC`]
-    /// yourself if you want it).
+    /// yourself if you want it). [`EventFdFlags::NONBLOCK`] sets the
+    /// object's mode.
     ///
     /// # Errors
     /// As [`create`].
-    pub fn with_flags(initval: u32, flags: EventFdFlags) -> Result<Self, Errno> {
-        Ok(Self {
-            fd: create(initval, flags)?,
-        })
+    pub fn with_flags(initval: u32, flags: EventFdFlags) -> Result<Self> {
+        let fd = create(initval, flags | EventFdFlags::NONBLOCK).call("eventfd2")?;
+        Ok(Self::from_fd(Fd::new(
+            fd,
+            flags.contains(EventFdFlags::NONBLOCK),
+        )))
     }
 
-    /// Reads the counter (see [`read()`]).
+    fn from_fd(fd: Fd) -> Self {
+        Self { fd }
+    }
+
+    /// Reads the counter (see [`read()`]), waiting for a non-zero one
+    /// unless non-blocking.
     ///
     /// # Errors
     /// `EAGAIN` when zero and non-blocking; `EINTR`.
-    pub fn read(&self) -> Result<u64, Errno> {
-        read(&self.fd)
+    pub fn read(&self) -> Result<u64> {
+        value_mode(&self.fd, PollFlags::IN, || read(&self.fd)).call("read")
     }
 
-    /// Adds `value` to the counter (see [`write()`]).
+    /// Adds `value` to the counter (see [`write()`]), waiting for room
+    /// unless non-blocking.
     ///
     /// # Errors
     /// `EINVAL` for `u64::MAX`; `EAGAIN` when non-blocking and the counter
     /// would pass [`MAX`].
-    pub fn write(&self, value: u64) -> Result<(), Errno> {
-        write(&self.fd, value)
+    pub fn write(&self, value: u64) -> Result<()> {
+        value_mode(&self.fd, PollFlags::OUT, || write(&self.fd, value)).call("write")
     }
 
     /// Waits as `wait` says for a non-zero counter, then reads it; `None`
@@ -155,16 +169,19 @@ impl EventFd {
     ///
     /// # Errors
     /// As [`read`](Self::read).
-    pub fn read_wait(&self, wait: Wait<'_>) -> Result<Option<u64>, Errno> {
-        read_after_wait(self.fd.as_fd(), &wait, || read(&self.fd))
+    pub fn read_wait(&self, wait: Wait<'_>) -> Result<Option<u64>> {
+        value_after_wait(&self.fd, &wait, || read(&self.fd)).call("read")
     }
 
-    /// Switches `O_NONBLOCK` on or off.
+    /// Sets the object's mode: non-blocking reads and writes fail with
+    /// `EAGAIN` instead of waiting. The descriptor itself stays
+    /// `O_NONBLOCK` in the kernel, so this makes no syscall.
     ///
     /// # Errors
-    /// None in practice.
-    pub fn set_nonblocking(&self, nonblocking: bool) -> Result<(), Errno> {
-        crate::fd::set_nonblocking(self.fd.as_fd(), nonblocking)
+    /// None.
+    pub fn set_nonblocking(&self, nonblocking: bool) -> Result<()> {
+        self.fd.set_nonblocking(nonblocking);
+        Ok(())
     }
 
     /// A [`Waker`] ends a [`read_wait`](Self::read_wait) from another
@@ -172,16 +189,17 @@ impl EventFd {
     ///
     /// # Errors
     /// As [`Waker::new`].
-    pub fn waker() -> Result<Waker, Errno> {
+    pub fn waker() -> Result<Waker> {
         Waker::new()
     }
 }
 
 impl From<OwnedFd> for EventFd {
-    /// Adopts `fd`, which should be an eventfd; if it is not, calls fail
-    /// with the kernel's `EINVAL`, nothing worse.
+    /// Adopts `fd`, which should be an eventfd, keeping its blocking mode
+    /// (and setting `O_NONBLOCK` on it in the kernel); if it is not an
+    /// eventfd, calls fail with the kernel's `EINVAL`, nothing worse.
     fn from(fd: OwnedFd) -> Self {
-        Self { fd }
+        Self::from_fd(Fd::adopt(fd))
     }
 }
 

@@ -1,5 +1,4 @@
-//! Small pieces several subsystems share: flag formatting and the
-//! conversions of their error types.
+//! Small pieces several subsystems share: flag formatting.
 
 use core::fmt;
 
@@ -34,25 +33,3 @@ pub(crate) fn write_flags<'a>(
     }
     Ok(())
 }
-
-/// For a subsystem's `Error` enum with an `Os(Errno)` variant, an
-/// `errno()` method and `From<Errno>`: implements `From<$ty> for
-/// std::io::Error` (under `std`). `Os` keeps the raw OS error; the crate's
-/// own variants keep their message, with the kind of their errno.
-macro_rules! io_error_from {
-    ($ty:ident) => {
-        #[cfg(feature = "std")]
-        impl From<$ty> for std::io::Error {
-            fn from(e: $ty) -> Self {
-                match e {
-                    $ty::Os(errno) => errno.into(),
-                    other => {
-                        let kind = std::io::Error::from(other.errno()).kind();
-                        std::io::Error::new(kind, other)
-                    }
-                }
-            }
-        }
-    };
-}
-pub(crate) use io_error_from;

@@ -30,13 +30,16 @@
 use core::fmt;
 use core::time::Duration;
 
+use rustix::event::PollFlags;
 use rustix::fd::{AsFd, AsRawFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::time::Timespec;
 pub use rustix::time::{Itimerspec, TimerfdTimerFlags as SetFlags};
 
+use crate::error::{Call, Error};
+use crate::fd::Fd;
 use crate::raw;
-use crate::wait::{Wait, Waker, read_after_wait};
+use crate::wait::{Wait, Waker, value_after_wait, value_mode};
 
 use linux_raw_sys::general as c;
 
@@ -302,10 +305,23 @@ pub fn read(fd: impl AsFd) -> Result<Outcome, Errno> {
 
 /// An owned timer.
 ///
-/// `CLOCK_MONOTONIC` and close-on-exec by default; closed on drop.
+/// `CLOCK_MONOTONIC` and close-on-exec by default; closed on drop. The
+/// descriptor is `O_NONBLOCK` in the kernel whatever the object's mode (see
+/// [`set_nonblocking`](Self::set_nonblocking)).
+///
+/// # Example
+/// ```
+/// use std::time::Duration;
+/// use kernfd::timerfd::{Outcome, TimerFd};
+///
+/// let timer = TimerFd::new()?;
+/// timer.set_after(Duration::from_millis(5), Duration::ZERO)?; // once, in 5 ms
+/// assert_eq!(timer.read()?, Outcome::Expired(1));
+/// # Ok::<(), kernfd::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct TimerFd {
-    fd: OwnedFd,
+    fd: Fd,
 }
 
 impl TimerFd {
@@ -313,7 +329,7 @@ impl TimerFd {
     ///
     /// # Errors
     /// As [`create`].
-    pub fn new() -> Result<Self, Errno> {
+    pub fn new() -> Result<Self, Error> {
         Self::with_clock(Clock::MONOTONIC, TimerFdFlags::CLOEXEC)
     }
 
@@ -322,10 +338,16 @@ impl TimerFd {
     ///
     /// # Errors
     /// As [`create`].
-    pub fn with_clock(clock: Clock, flags: TimerFdFlags) -> Result<Self, Errno> {
-        Ok(Self {
-            fd: create(clock, flags)?,
-        })
+    pub fn with_clock(clock: Clock, flags: TimerFdFlags) -> Result<Self, Error> {
+        let fd = create(clock, flags | TimerFdFlags::NONBLOCK).call("timerfd_create")?;
+        Ok(Self::from_fd(Fd::new(
+            fd,
+            flags.contains(TimerFdFlags::NONBLOCK),
+        )))
+    }
+
+    fn from_fd(fd: Fd) -> Self {
+        Self { fd }
     }
 
     /// Arms the timer to expire `after` from now, then every `interval`
@@ -337,7 +359,7 @@ impl TimerFd {
     /// # Errors
     /// `ECANCELED` as for [`set_at`](Self::set_at), on a timer that was
     /// `CANCEL_ON_SET`.
-    pub fn set_after(&self, after: Duration, interval: Duration) -> Result<TimerSpec, Errno> {
+    pub fn set_after(&self, after: Duration, interval: Duration) -> Result<TimerSpec, Error> {
         self.set(
             SetFlags::empty(),
             TimerSpec {
@@ -360,7 +382,7 @@ impl TimerFd {
         at: Duration,
         interval: Duration,
         cancel_on_set: bool,
-    ) -> Result<TimerSpec, Errno> {
+    ) -> Result<TimerSpec, Error> {
         let mut flags = SetFlags::ABSTIME;
         flags.set(SetFlags::CANCEL_ON_SET, cancel_on_set);
         self.set(
@@ -376,7 +398,7 @@ impl TimerFd {
     ///
     /// # Errors
     /// `ECANCELED` as for [`set_at`](Self::set_at).
-    pub fn disarm(&self) -> Result<TimerSpec, Errno> {
+    pub fn disarm(&self) -> Result<TimerSpec, Error> {
         self.set(SetFlags::empty(), TimerSpec::default())
     }
 
@@ -384,8 +406,10 @@ impl TimerFd {
     ///
     /// # Errors
     /// As [`settime`].
-    pub fn set(&self, flags: SetFlags, spec: TimerSpec) -> Result<TimerSpec, Errno> {
-        settime(&self.fd, flags, &spec.into())?.try_into()
+    pub fn set(&self, flags: SetFlags, spec: TimerSpec) -> Result<TimerSpec, Error> {
+        settime(&self.fd, flags, &spec.into())
+            .and_then(TimerSpec::try_from)
+            .call("timerfd_settime")
     }
 
     /// The time left until the next expiration (zero when disarmed) and the
@@ -393,8 +417,10 @@ impl TimerFd {
     ///
     /// # Errors
     /// None in practice.
-    pub fn get(&self) -> Result<TimerSpec, Errno> {
-        gettime(&self.fd)?.try_into()
+    pub fn get(&self) -> Result<TimerSpec, Error> {
+        gettime(&self.fd)
+            .and_then(TimerSpec::try_from)
+            .call("timerfd_gettime")
     }
 
     /// Reads the expiration count, blocking until the timer expires unless
@@ -402,8 +428,8 @@ impl TimerFd {
     ///
     /// # Errors
     /// `EAGAIN` when non-blocking and not expired; `EINTR`.
-    pub fn read(&self) -> Result<Outcome, Errno> {
-        read(&self.fd)
+    pub fn read(&self) -> Result<Outcome, Error> {
+        value_mode(&self.fd, PollFlags::IN, || read(&self.fd)).call("read")
     }
 
     /// Waits as `wait` says for an expiration, then reads; `None` when the
@@ -411,24 +437,27 @@ impl TimerFd {
     ///
     /// # Errors
     /// As [`read`](Self::read).
-    pub fn read_wait(&self, wait: Wait<'_>) -> Result<Option<Outcome>, Errno> {
-        read_after_wait(self.fd.as_fd(), &wait, || read(&self.fd))
+    pub fn read_wait(&self, wait: Wait<'_>) -> Result<Option<Outcome>, Error> {
+        value_after_wait(&self.fd, &wait, || read(&self.fd)).call("read")
     }
 
     /// Sets the count the next read returns ([`set_ticks`]).
     ///
     /// # Errors
     /// As [`set_ticks`]: `ENOTTY` without `CONFIG_CHECKPOINT_RESTORE`.
-    pub fn set_ticks(&self, ticks: u64) -> Result<(), Errno> {
-        set_ticks(&self.fd, ticks)
+    pub fn set_ticks(&self, ticks: u64) -> Result<(), Error> {
+        set_ticks(&self.fd, ticks).call("ioctl(TFD_IOC_SET_TICKS)")
     }
 
-    /// Switches `O_NONBLOCK` on or off.
+    /// Sets the object's mode: a non-blocking read fails with `EAGAIN`
+    /// before the timer expires, instead of waiting. The descriptor itself
+    /// stays `O_NONBLOCK` in the kernel, so this makes no syscall.
     ///
     /// # Errors
-    /// None in practice.
-    pub fn set_nonblocking(&self, nonblocking: bool) -> Result<(), Errno> {
-        crate::fd::set_nonblocking(self.fd.as_fd(), nonblocking)
+    /// None.
+    pub fn set_nonblocking(&self, nonblocking: bool) -> Result<(), Error> {
+        self.fd.set_nonblocking(nonblocking);
+        Ok(())
     }
 
     /// A [`Waker`] ends a [`read_wait`](Self::read_wait) from another
@@ -436,16 +465,17 @@ impl TimerFd {
     ///
     /// # Errors
     /// As [`Waker::new`].
-    pub fn waker() -> Result<Waker, Errno> {
+    pub fn waker() -> Result<Waker, Error> {
         Waker::new()
     }
 }
 
 impl From<OwnedFd> for TimerFd {
-    /// Adopts `fd`, which should be a timerfd; if it is not, calls fail
-    /// with the kernel's `EINVAL`, nothing worse.
+    /// Adopts `fd`, which should be a timerfd, keeping its blocking mode
+    /// (and setting `O_NONBLOCK` on it in the kernel); if it is not a
+    /// timerfd, calls fail with the kernel's `EINVAL`, nothing worse.
     fn from(fd: OwnedFd) -> Self {
-        Self { fd }
+        Self::from_fd(Fd::adopt(fd))
     }
 }
 
@@ -465,13 +495,17 @@ mod tests {
             TimerFdFlags::CLOEXEC | TimerFdFlags::NONBLOCK,
         )
         .unwrap();
-        assert_eq!(t.read(), Err(Errno::AGAIN));
+        assert_eq!(t.read().unwrap_err().errno(), Some(Errno::AGAIN));
         match t.set_ticks(5) {
             Ok(()) => assert_eq!(t.read(), Ok(Outcome::Expired(5))),
-            Err(Errno::NOSYS) if raw::tests_support::under_qemu_user() => {
+            Err(e) if e.errno() == Some(Errno::NOSYS) && raw::tests_support::under_qemu_user() => {
                 std::eprintln!("SKIPPED TFD_IOC_SET_TICKS: qemu-user does not emulate it");
             }
-            Err(e) => assert_eq!(e, Errno::NOTTY, "only a kernel without C/R may refuse"),
+            Err(e) => assert_eq!(
+                e.errno(),
+                Some(Errno::NOTTY),
+                "only a kernel without C/R may refuse"
+            ),
         }
         assert_eq!(
             create(Clock::from_raw(1000), TimerFdFlags::empty()).unwrap_err(),

@@ -12,7 +12,10 @@ use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use rustix::io::Errno;
 
+use crate::Error;
+use crate::error::Call;
 use crate::eventfd::{EventFd, EventFdFlags};
+use crate::fd::Fd;
 
 /// Wakes readers blocked in a `read_wait` call, from any thread.
 ///
@@ -46,7 +49,7 @@ impl Waker {
     ///
     /// # Errors
     /// `EMFILE`/`ENFILE` when out of descriptors, `ENOMEM`.
-    pub fn new() -> Result<Self, Errno> {
+    pub fn new() -> Result<Self, Error> {
         let efd = EventFd::with_flags(0, EventFdFlags::CLOEXEC | EventFdFlags::NONBLOCK)?;
         Ok(Self { efd })
     }
@@ -56,10 +59,15 @@ impl Waker {
     ///
     /// # Errors
     /// None in practice: the counter cannot saturate from `wake` alone.
-    pub fn wake(&self) -> Result<(), Errno> {
-        match self.efd.write(1) {
+    pub fn wake(&self) -> Result<(), Error> {
+        // The 1:1 call: the descriptor is non-blocking in the kernel whatever
+        // mode `as_eventfd()` was switched to.
+        match crate::eventfd::write(&self.efd, 1) {
             Ok(()) | Err(Errno::AGAIN) => Ok(()),
-            Err(e) => Err(e),
+            Err(errno) => Err(Error::Os {
+                call: "write",
+                errno,
+            }),
         }
     }
 
@@ -67,11 +75,15 @@ impl Waker {
     ///
     /// # Errors
     /// None in practice.
-    pub fn reset(&self) -> Result<bool, Errno> {
-        match self.efd.read() {
+    pub fn reset(&self) -> Result<bool, Error> {
+        // The 1:1 call, so this never blocks: see `wake`.
+        match crate::eventfd::read(&self.efd) {
             Ok(_) => Ok(true),
             Err(Errno::AGAIN) => Ok(false),
-            Err(e) => Err(e),
+            Err(errno) => Err(Error::Os {
+                call: "read",
+                errno,
+            }),
         }
     }
 
@@ -79,15 +91,17 @@ impl Waker {
     ///
     /// # Errors
     /// None in practice.
-    pub fn is_woken(&self) -> Result<bool, Errno> {
+    pub fn is_woken(&self) -> Result<bool, Error> {
         let mut fds = [PollFd::new(&self.efd, PollFlags::IN)];
-        Ok(rustix::event::poll(
+        let n = rustix::event::poll(
             &mut fds,
             Some(&Timespec {
                 tv_sec: 0,
                 tv_nsec: 0,
             }),
-        )? > 0)
+        )
+        .call("poll")?;
+        Ok(n > 0)
     }
 
     /// The non-blocking [`EventFd`] behind the waker.
@@ -220,48 +234,177 @@ pub(crate) fn wait_readable(fd: BorrowedFd<'_>, wait: &Wait<'_>) -> Result<Ready
     Ok(Ready::Readable)
 }
 
-/// Waits as `wait` says for `fd` to become readable, then reads once with
-/// `read`. `None` when the timeout passed or the waker was woken first, and
-/// also when the read finds nothing (`EAGAIN`) although the descriptor was
-/// readable a moment ago (another reader took it) and the caller asked for a
-/// bounded wait; a plain blocking wait returns that `EAGAIN` as is.
-#[inline]
-pub(crate) fn read_after_wait<T>(
-    fd: BorrowedFd<'_>,
-    wait: &Wait<'_>,
-    read: impl FnOnce() -> Result<T, Errno>,
-) -> Result<Option<T>, Errno> {
-    if wait_readable(fd, wait)? == Ready::Nothing {
-        return Ok(None);
-    }
-    match read() {
-        Ok(v) => Ok(Some(v)),
-        Err(Errno::AGAIN) if wait.timeout.is_some() || wait.waker.is_some() => Ok(None),
-        Err(e) => Err(e),
+impl Wait<'_> {
+    /// Whether this is a plain read: no timeout, no waker, no delay.
+    fn is_plain(&self) -> bool {
+        self.timeout.is_none() && self.waker.is_none() && self.read_delay.is_none()
     }
 }
 
-/// Reads `fd` into `buf` again and again until the kernel has nothing more
-/// queued, handing each filled slice to `each`: `EAGAIN` ends it on a
-/// non-blocking descriptor, a zero-timeout poll on a blocking one (so it
-/// never blocks). Errors other than `EAGAIN` are returned; what `each` was
-/// handed before stays handed over.
-#[inline]
-pub(crate) fn drain_reads(
-    fd: BorrowedFd<'_>,
-    buf: &mut [core::mem::MaybeUninit<u8>],
-    mut each: impl FnMut(&[u8]),
-) -> Result<(), Errno> {
-    let nonblocking = rustix::fs::fcntl_getfl(fd)?.contains(rustix::fs::OFlags::NONBLOCK);
-    let now = Wait::new().timeout(Duration::ZERO);
-    loop {
-        if !nonblocking && wait_readable(fd, &now)? == Ready::Nothing {
-            return Ok(());
+/// A wait in progress: the time left of its timeout, across the repeated
+/// polls of a read that lost its records to another reader.
+struct Waiting<'a, 'w> {
+    fd: BorrowedFd<'a>,
+    wait: Wait<'w>,
+    deadline: Option<Timespec>,
+}
+
+impl<'a, 'w> Waiting<'a, 'w> {
+    fn start(fd: BorrowedFd<'a>, wait: &Wait<'w>) -> Self {
+        Self {
+            fd,
+            wait: *wait,
+            deadline: wait.timeout.map(|t| add(now(), timespec(t))),
         }
-        match crate::buffer::read_into(fd, &mut *buf) {
-            Ok(bytes) => each(bytes),
-            Err(Errno::AGAIN) => return Ok(()),
+    }
+
+    /// Waits for readiness with what is left of the timeout; `false` when
+    /// it ran out or the waker was woken.
+    fn ready(&mut self) -> Result<bool, Errno> {
+        let mut wait = self.wait;
+        if let Some(deadline) = self.deadline {
+            wait.timeout = Some(left(now(), deadline));
+        }
+        Ok(wait_readable(self.fd, &wait)? == Ready::Readable)
+    }
+}
+
+fn now() -> Timespec {
+    rustix::time::clock_gettime(rustix::time::ClockId::Monotonic)
+}
+
+fn add(a: Timespec, b: Timespec) -> Timespec {
+    let mut t = Timespec {
+        tv_sec: a.tv_sec.saturating_add(b.tv_sec),
+        tv_nsec: a.tv_nsec + b.tv_nsec,
+    };
+    if t.tv_nsec >= 1_000_000_000 {
+        t.tv_sec = t.tv_sec.saturating_add(1);
+        t.tv_nsec -= 1_000_000_000;
+    }
+    t
+}
+
+/// `deadline - now`, or zero once it has passed.
+fn left(now: Timespec, deadline: Timespec) -> Duration {
+    let ns = |t: Timespec| i128::from(t.tv_sec) * 1_000_000_000 + i128::from(t.tv_nsec);
+    let d = ns(deadline) - ns(now);
+    if d <= 0 {
+        Duration::ZERO
+    } else {
+        let d = u128::try_from(d).unwrap_or(0);
+        Duration::new(
+            u64::try_from(d / 1_000_000_000).unwrap_or(u64::MAX),
+            (d % 1_000_000_000) as u32,
+        )
+    }
+}
+
+/// Waits as `wait` says for the object's descriptor to become readable, then
+/// reads into `buf`. `None` when the timeout passed or the waker was woken
+/// first. If another reader empties the queue between the wait and the
+/// read, it waits again for what is left of the timeout: the descriptor is
+/// `O_NONBLOCK` in the kernel, so the read itself never blocks and a bounded
+/// wait stays bounded. A plain wait is the object's plain read.
+pub(crate) fn read_after_wait<'b>(
+    fd: &Fd,
+    wait: &Wait<'_>,
+    buf: &'b mut [core::mem::MaybeUninit<u8>],
+) -> Result<Option<&'b [u8]>, Errno> {
+    if wait.is_plain() {
+        return fd.read(buf).map(Some);
+    }
+    let mut waiting = Waiting::start(fd.as_fd(), wait);
+    if !waiting.ready()? {
+        return Ok(None);
+    }
+    crate::buffer::read_retry(fd.as_fd(), buf, || waiting.ready())
+}
+
+/// [`read_after_wait`] for a fixed-size read (`read` is the 1:1 call on the
+/// descriptor, which fails with `EAGAIN` when nothing is there).
+pub(crate) fn value_after_wait<T>(
+    fd: &Fd,
+    wait: &Wait<'_>,
+    mut read: impl FnMut() -> Result<T, Errno>,
+) -> Result<Option<T>, Errno> {
+    if wait.is_plain() {
+        return value_mode(fd, PollFlags::IN, read).map(Some);
+    }
+    let mut waiting = Waiting::start(fd.as_fd(), wait);
+    if !waiting.ready()? {
+        return Ok(None);
+    }
+    loop {
+        match read() {
+            Ok(v) => return Ok(Some(v)),
+            Err(Errno::AGAIN) => {
+                if !waiting.ready()? {
+                    return Ok(None);
+                }
+            }
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// A fixed-size read or write in the object's mode: `EAGAIN` when
+/// non-blocking, otherwise poll for `ready` and try again until it goes
+/// through.
+pub(crate) fn value_mode<T>(
+    fd: &Fd,
+    ready: PollFlags,
+    mut io: impl FnMut() -> Result<T, Errno>,
+) -> Result<T, Errno> {
+    loop {
+        match io() {
+            Err(Errno::AGAIN) if !fd.is_nonblocking() => {
+                rustix::event::poll(&mut [PollFd::new(fd, ready)], None)?;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Reads the object's descriptor into `buf` again and again until the
+/// kernel has nothing more queued (`EAGAIN`: the descriptor is `O_NONBLOCK`
+/// in the kernel, so this never blocks, whatever the object's mode), handing
+/// each filled slice to `each`. A read of zero bytes ends it with
+/// [`Error::EndOfFile`]: the descriptor is not a record queue. An error
+/// from `each` ends it too and is returned; what `each` was handed before
+/// stays handed over.
+#[inline]
+pub(crate) fn drain_reads<E: From<Error>>(
+    fd: &Fd,
+    buf: &mut [core::mem::MaybeUninit<u8>],
+    mut each: impl FnMut(&[u8]) -> Result<(), E>,
+) -> Result<(), E> {
+    loop {
+        match crate::buffer::read_into(fd, &mut *buf) {
+            Ok([]) => return Err(Error::EndOfFile { call: "read" }.into()),
+            Ok(bytes) => each(bytes)?,
+            Err(Errno::AGAIN) => return Ok(()),
+            Err(errno) => {
+                return Err(Error::Os {
+                    call: "read",
+                    errno,
+                }
+                .into());
+            }
+        }
+    }
+}
+
+/// The owned layer's view of a read: an errno with the call's name, and a
+/// zero-byte read as [`Error::EndOfFile`].
+#[inline]
+pub(crate) fn records(got: Result<&[u8], Errno>) -> Result<&[u8], Error> {
+    match got {
+        Ok([]) => Err(Error::EndOfFile { call: "read" }),
+        Ok(bytes) => Ok(bytes),
+        Err(errno) => Err(Error::Os {
+            call: "read",
+            errno,
+        }),
     }
 }

@@ -12,7 +12,8 @@
 //!   structs are defined here with layout assertions.
 //! - [`Fanotify`] owns the group and adds what the bare calls lack:
 //!   close-on-exec by default, buffer sizes checked up front, limits
-//!   explained ([`Error`]), bounded waits, a drain loop, and **owned event
+//!   explained ([`Error::Limit`], [`Error::Rule`]), bounded waits, a drain
+//!   loop, and **owned event
 //!   descriptors**: an event read from the kernel owns its fd (and pidfd)
 //!   and closes it when dropped, unless you [take](OwnedEvent::take_fd) it.
 //!   A permission response borrows the event's fd, so it can never reach a
@@ -43,7 +44,6 @@
 //! [fanotify(7)](https://man7.org/linux/man-pages/man7/fanotify.7.html)
 
 mod abi;
-mod error;
 mod event;
 mod flags;
 mod owned;
@@ -51,7 +51,6 @@ mod owned;
 #[doc(hidden)]
 pub mod reference;
 
-pub use error::Error;
 pub use event::{
     DEFAULT_BUFFER_LEN, Event, EventError, Events, Fid, FidKind, FileHandle, INFO_HEADER_LEN, Info,
     InfoErrorKind, Infos, METADATA_LEN, METADATA_VERSION, MIN_BUFFER_LEN, ParseError,
@@ -66,9 +65,11 @@ use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use rustix::fs::OFlags;
 use rustix::io::Errno;
 
-use crate::buffer::{Buffer, read_into};
+use crate::buffer::{Buffer, uninit};
+use crate::error::{Call, Error, Limit, Result, Rule};
+use crate::fd::Fd;
 use crate::raw;
-use crate::wait::{Wait, Waker, drain_reads, read_after_wait};
+use crate::wait::{Wait, Waker, drain_reads, read_after_wait, records};
 
 /// `fanotify_init(flags, event_f_flags)`: a new fanotify group.
 ///
@@ -196,11 +197,14 @@ unsafe fn mark_raw(
 /// use kernfd::Errno;
 ///
 /// let allow = Response::ALLOW;
-/// let deny_busy = Response::deny_with(Errno::BUSY); // pre-content groups
+/// let deny_busy = Response::deny_with(Errno::BUSY)?; // pre-content groups
 /// let audited = Response::DENY.audit().audit_rule(AuditRule { rule_number: 7, subj_trust: 0, obj_trust: 0 });
 /// assert_eq!(allow.bits(), 1);
 /// assert_eq!(deny_busy.bits(), 2 | (16 << 24));
 /// assert_eq!(audited.bits(), 2 | 0x10 | 0x20);
+/// // The kernel's field holds 8 bits: a larger errno is refused, not cut.
+/// assert!(Response::deny_with(Errno::from_raw_os_error(272)).is_err());
+/// # Ok::<(), kernfd::Error>(())
 /// ```
 #[doc(alias = "fanotify_response")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -237,12 +241,19 @@ impl Response {
     /// `CLASS_PRE_CONTENT` groups only; the kernel accepts `EPERM`, `EIO`,
     /// `EBUSY`, `ETXTBSY`, `EAGAIN`, `ENOSPC` and `EDQUOT`, and answers
     /// others, or this on other groups, with `EINVAL`).
-    #[must_use]
-    pub fn deny_with(errno: Errno) -> Self {
-        let e = errno.raw_os_error() as u32 & abi::FAN_ERRNO_MASK;
-        Self {
-            bits: abi::FAN_DENY | (e << abi::FAN_ERRNO_SHIFT),
-            rule: None,
+    ///
+    /// # Errors
+    /// [`Rule::FanotifyDenyErrno`] when `errno` does not fit the kernel's
+    /// 8-bit field (1 to 255): it is refused rather than cut to another
+    /// errno.
+    pub fn deny_with(errno: Errno) -> Result<Self> {
+        let e = errno.raw_os_error();
+        match u32::try_from(e) {
+            Ok(e @ 1..) if e <= abi::FAN_ERRNO_MASK => Ok(Self {
+                bits: abi::FAN_DENY | (e << abi::FAN_ERRNO_SHIFT),
+                rule: None,
+            }),
+            _ => Err(Error::Rule(Rule::FanotifyDenyErrno)),
         }
     }
 
@@ -367,7 +378,7 @@ pub fn fd_path<'b, B: Buffer + ?Sized>(fd: impl AsFd, buf: &'b mut B) -> Result<
     let end = prefix.len() + digits.len() - i;
     link[prefix.len()..end].copy_from_slice(&digits[i..]);
     let link = core::ffi::CStr::from_bytes_until_nul(&link).map_err(|_| Errno::INVAL)?;
-    let buf: &'b mut [MaybeUninit<u8>] = buf.as_uninit();
+    let buf: &'b mut [MaybeUninit<u8>] = uninit(buf);
     let cap = buf.len();
     let (filled, _) = rustix::fs::readlinkat_raw(rustix::fs::CWD, link, buf)?;
     if filled.len() >= cap {
@@ -379,10 +390,25 @@ pub fn fd_path<'b, B: Buffer + ?Sized>(fd: impl AsFd, buf: &'b mut B) -> Result<
 /// An owned fanotify group.
 ///
 /// Close-on-exec by default; closed on drop. `Sync`: marks can be changed
-/// from one thread while another reads.
+/// from one thread while another reads. The descriptor is `O_NONBLOCK` in
+/// the kernel whatever the group's mode (see
+/// [`set_nonblocking`](Self::set_nonblocking)), so a bounded wait stays
+/// bounded when another thread takes the events.
+///
+/// # Permission events
+/// An unanswered permission event blocks the process that caused it, and
+/// the kernel matches answers by event-fd number. So kernfd answers every
+/// permission event whose [`OwnedEvent`] is dropped unanswered (and every
+/// one an [`OwnedEvents`] iterator is dropped before yielding) with the
+/// group's [default response](Self::set_default_response), `ALLOW` unless
+/// set otherwise (what the kernel itself does when a group is closed),
+/// before its fd is closed: an answer can never reach a reused number.
 #[derive(Debug)]
 pub struct Fanotify {
-    fd: OwnedFd,
+    fd: Fd,
+    /// The flags it was created with; `None` when adopted.
+    flags: Option<InitFlags>,
+    default_response: Response,
 }
 
 impl Fanotify {
@@ -390,10 +416,24 @@ impl Fanotify {
     /// flags); event fds are opened `O_RDONLY | O_CLOEXEC | O_LARGEFILE`.
     ///
     /// # Errors
-    /// [`Error::GroupLimit`] when `max_user_groups` is reached; the other
-    /// errnos of [`init`] as [`Error::Os`] (notably `EPERM` without
-    /// `CAP_SYS_ADMIN` unless `flags` ask for FID mode, and `EINVAL`).
-    pub fn new(flags: InitFlags) -> Result<Self, Error> {
+    /// [`Error::Limit`] with [`Limit::FanotifyGroups`] when
+    /// `max_user_groups` is reached; [`Error::Rule`] for flag combinations
+    /// the kernel only answers with `EINVAL` ([`Rule::FanotifyNameNeedsDirFid`],
+    /// [`Rule::FanotifyTargetFidNeedsAll`]); the other errnos of [`init`]
+    /// as [`Error::Os`] (notably `EPERM` without `CAP_SYS_ADMIN` unless
+    /// `flags` ask for FID mode).
+    ///
+    /// # Example
+    /// ```no_run
+    /// use kernfd::fanotify::{EventFlags, Fanotify, InitFlags, MarkType};
+    ///
+    /// // FID mode: directory-entry events, and no CAP_SYS_ADMIN needed for
+    /// // an inode mark (Linux 5.13).
+    /// let fan = Fanotify::new(InitFlags::REPORT_DFID_NAME)?;
+    /// fan.add(MarkType::Inode, EventFlags::CREATE | EventFlags::DELETE, "/tmp")?;
+    /// # Ok::<(), kernfd::Error>(())
+    /// ```
+    pub fn new(flags: InitFlags) -> Result<Self> {
         Self::with_flags(
             flags | InitFlags::CLOEXEC,
             OFlags::RDONLY | OFlags::CLOEXEC | OFlags::LARGEFILE,
@@ -401,30 +441,100 @@ impl Fanotify {
     }
 
     /// A new group with exactly `flags` and `event_f_flags`.
+    /// [`InitFlags::NONBLOCK`] sets the group's mode.
     ///
     /// # Errors
     /// As [`Fanotify::new`].
-    pub fn with_flags(flags: InitFlags, event_f_flags: OFlags) -> Result<Self, Error> {
-        match init(flags, event_f_flags) {
-            Ok(fd) => Ok(Self { fd }),
-            Err(Errno::MFILE) => Err(explain_emfile()),
-            Err(e) => Err(Error::Os(e)),
+    pub fn with_flags(flags: InitFlags, event_f_flags: OFlags) -> Result<Self> {
+        if flags.contains(InitFlags::REPORT_NAME) && !flags.contains(InitFlags::REPORT_DIR_FID) {
+            return Err(Error::Rule(Rule::FanotifyNameNeedsDirFid));
         }
+        if flags.contains(InitFlags::REPORT_TARGET_FID)
+            && !flags.contains(InitFlags::REPORT_DFID_NAME_TARGET)
+        {
+            return Err(Error::Rule(Rule::FanotifyTargetFidNeedsAll));
+        }
+        match init(flags | InitFlags::NONBLOCK, event_f_flags) {
+            Ok(fd) => Ok(Self {
+                fd: Fd::new(fd, flags.contains(InitFlags::NONBLOCK)),
+                flags: Some(flags),
+                default_response: Response::ALLOW,
+            }),
+            Err(Errno::MFILE) => Err(explain_emfile()),
+            Err(e) => Err(Error::os("fanotify_init", e)),
+        }
+    }
+
+    fn from_fd(fd: Fd) -> Self {
+        Self {
+            fd,
+            flags: None,
+            default_response: Response::ALLOW,
+        }
+    }
+
+    /// The answer kernfd gives a permission event that is dropped without
+    /// one: `ALLOW` by default. A policy that must fail closed sets `DENY`.
+    pub fn set_default_response(&mut self, response: Response) {
+        self.default_response = response;
+    }
+
+    /// The answer given to permission events dropped unanswered.
+    #[must_use]
+    pub fn default_response(&self) -> Response {
+        self.default_response
     }
 
     /// `fanotify_mark` with explicit flags, `dirfd` and `path` (see
     /// [`mark`]).
     ///
     /// # Errors
-    /// [`Error::MarkLimit`] for `ENOSPC`; the other errnos of [`mark`].
+    /// [`Error::Limit`] with [`Limit::FanotifyMarks`] for `ENOSPC`;
+    /// [`Error::Rule`] when adding events the group cannot report
+    /// ([`Rule::FanotifyEventsNeedFid`],
+    /// [`Rule::FanotifyPermissionNeedsContentClass`]; checked only for
+    /// groups this type created, whose flags it knows); the other errnos of
+    /// [`mark`] as [`Error::Os`].
     pub fn mark<P: rustix::path::Arg>(
         &self,
         flags: MarkFlags,
         mask: EventFlags,
         dirfd: impl AsFd,
         path: P,
-    ) -> Result<(), Error> {
+    ) -> Result<()> {
+        self.check_mark(flags, mask)?;
         mark(&self.fd, flags, mask, dirfd, path).map_err(mark_error)
+    }
+
+    /// The documented rules of `fanotify_mark` that the kernel answers with
+    /// a bare `EINVAL`.
+    fn check_mark(&self, flags: MarkFlags, mask: EventFlags) -> Result<()> {
+        let Some(group) = self.flags else {
+            return Ok(());
+        };
+        if !flags.contains(MarkFlags::ADD) {
+            return Ok(());
+        }
+        let fid = group.intersects(InitFlags::REPORT_FID | InitFlags::REPORT_DIR_FID);
+        let needs_fid = EventFlags::CREATE
+            | EventFlags::DELETE
+            | EventFlags::MOVED_FROM
+            | EventFlags::MOVED_TO
+            | EventFlags::RENAME
+            | EventFlags::DELETE_SELF
+            | EventFlags::MOVE_SELF;
+        if !fid && mask.intersects(needs_fid) && !group.contains(InitFlags::REPORT_MNT) {
+            return Err(Error::Rule(Rule::FanotifyEventsNeedFid));
+        }
+        let perm = EventFlags::OPEN_PERM
+            | EventFlags::ACCESS_PERM
+            | EventFlags::OPEN_EXEC_PERM
+            | EventFlags::PRE_ACCESS;
+        let content = group.intersects(InitFlags::CLASS_CONTENT | InitFlags::CLASS_PRE_CONTENT);
+        if mask.intersects(perm) && !content {
+            return Err(Error::Rule(Rule::FanotifyPermissionNeedsContentClass));
+        }
+        Ok(())
     }
 
     /// Adds `mask` to the mark of type `ty` on `path`
@@ -432,12 +542,7 @@ impl Fanotify {
     ///
     /// # Errors
     /// As [`Fanotify::mark`].
-    pub fn add<P: rustix::path::Arg>(
-        &self,
-        ty: MarkType,
-        mask: EventFlags,
-        path: P,
-    ) -> Result<(), Error> {
+    pub fn add<P: rustix::path::Arg>(&self, ty: MarkType, mask: EventFlags, path: P) -> Result<()> {
         self.mark(MarkFlags::ADD | ty.flags(), mask, rustix::fs::CWD, path)
     }
 
@@ -451,7 +556,7 @@ impl Fanotify {
         ty: MarkType,
         mask: EventFlags,
         path: P,
-    ) -> Result<(), Error> {
+    ) -> Result<()> {
         self.mark(MarkFlags::REMOVE | ty.flags(), mask, rustix::fs::CWD, path)
     }
 
@@ -460,12 +565,8 @@ impl Fanotify {
     ///
     /// # Errors
     /// As [`Fanotify::mark`].
-    pub fn mark_fd(
-        &self,
-        flags: MarkFlags,
-        mask: EventFlags,
-        target: impl AsFd,
-    ) -> Result<(), Error> {
+    pub fn mark_fd(&self, flags: MarkFlags, mask: EventFlags, target: impl AsFd) -> Result<()> {
+        self.check_mark(flags, mask)?;
         mark_fd(&self.fd, flags, mask, target).map_err(mark_error)
     }
 
@@ -473,7 +574,7 @@ impl Fanotify {
     ///
     /// # Errors
     /// `EINVAL` for a type the kernel does not know.
-    pub fn flush(&self, ty: MarkType) -> Result<(), Error> {
+    pub fn flush(&self, ty: MarkType) -> Result<()> {
         self.mark(
             MarkFlags::FLUSH | ty.flags(),
             EventFlags::empty(),
@@ -485,9 +586,10 @@ impl Fanotify {
     /// Reads queued events into `buf` and iterates them in place; each
     /// event owns its fd and pidfd.
     ///
-    /// Blocks until at least one event is queued, unless the group is
+    /// Waits until at least one event is queued, unless the group is
     /// non-blocking (then `EAGAIN`). Descriptors of events the iterator has
-    /// not yielded yet are closed when it is dropped.
+    /// not yielded yet are closed when it is dropped, and their permission
+    /// events answered with the [default response](Self::set_default_response).
     ///
     /// # Errors
     /// [`Error::BufferTooSmall`] when `buf` is shorter than
@@ -495,74 +597,112 @@ impl Fanotify {
     /// and empty; `EINTR` (returned, not retried); `EMFILE` when the kernel
     /// cannot install an event fd (the event is then lost unless the group
     /// has `REPORT_FD_ERROR`); `EPERM`/`EACCES` from opening the file.
-    pub fn read<'b, B: Buffer + ?Sized>(&self, buf: &'b mut B) -> Result<OwnedEvents<'b>, Error> {
-        let buf = checked(buf.as_uninit())?;
-        let bytes = read_into(&self.fd, buf)?;
-        // SAFETY: the bytes come straight from a read on a fanotify group,
-        // so their fds and pidfds were just installed for this process and
-        // nothing else owns them.
-        Ok(unsafe { OwnedEvents::adopt(parse(bytes)) })
+    ///
+    /// # Example
+    /// ```no_run
+    /// use kernfd::fanotify::{EventFlags, Fanotify, InitFlags, MarkType};
+    ///
+    /// let fan = Fanotify::new(InitFlags::CLASS_NOTIF)?; // needs CAP_SYS_ADMIN
+    /// fan.add(MarkType::Mount, EventFlags::CLOSE_WRITE, "/")?;
+    /// let mut buf = [0_u8; kernfd::fanotify::DEFAULT_BUFFER_LEN];
+    /// for event in fan.read(&mut buf)? {
+    ///     let event = event?;
+    ///     println!("{} pid {}", event.mask(), event.pid());
+    /// } // each event's fd is closed as it drops
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn read<'b, B: Buffer + ?Sized>(&'b self, buf: &'b mut B) -> Result<OwnedEvents<'b>> {
+        let buf = checked(uninit(buf))?;
+        let bytes = records(self.fd.read(buf))?;
+        // SAFETY: the bytes come straight from a read on a fanotify group
+        // (checked when adopted), so their fds and pidfds were just installed
+        // for this process and nothing else owns them.
+        Ok(unsafe { OwnedEvents::adopt(parse(bytes), self.group()) })
     }
 
     /// `inotify_simple`'s `read(timeout, read_delay)`, for fanotify: waits as
     /// `wait` says for the first event, optionally lingers, then reads once.
-    /// Returns no events when the timeout passes or the waker is woken.
+    /// Returns no events when the timeout passes or the waker is woken. The
+    /// timeout holds even when another thread reads the same group.
     ///
     /// # Errors
     /// As [`read`](Self::read).
     pub fn read_wait<'b, B: Buffer + ?Sized>(
-        &self,
+        &'b self,
         buf: &'b mut B,
         wait: Wait<'_>,
-    ) -> Result<OwnedEvents<'b>, Error> {
-        let buf = checked(buf.as_uninit())?;
-        match read_after_wait(self.fd.as_fd(), &wait, || read_into(&self.fd, buf))? {
+    ) -> Result<OwnedEvents<'b>> {
+        let buf = checked(uninit(buf))?;
+        match read_after_wait(&self.fd, &wait, buf) {
+            Ok(None) => Ok(OwnedEvents::EMPTY),
             // SAFETY: as in `read`.
-            Some(bytes) => Ok(unsafe { OwnedEvents::adopt(parse(bytes)) }),
-            None => Ok(OwnedEvents::EMPTY),
+            Ok(Some(bytes)) => {
+                Ok(unsafe { OwnedEvents::adopt(parse(records(Ok(bytes))?), self.group()) })
+            }
+            Err(errno) => Err(Error::os("read", errno)),
         }
     }
 
     /// Reads until the queue is empty, handing every record to `f` (which
     /// may keep nothing: each event's fds close when `f` returns, unless it
-    /// takes them); returns how many records it handed over.
+    /// takes them, and an unanswered permission event gets the default
+    /// response); returns how many records it handed over.
+    ///
+    /// It never waits, whatever the group's mode. `f` returns
+    /// `Result<(), E>`, so `?` works inside it; an `Err` stops the drain at
+    /// once and is returned (the rest of that read's events are closed and
+    /// answered as when an [`OwnedEvents`] is dropped).
     ///
     /// # Errors
-    /// As [`read`](Self::read). Records handed over before an error stay
-    /// handed over.
-    pub fn drain<B: Buffer + ?Sized>(
+    /// As [`read`](Self::read), and whatever `f` returns. Records handed over
+    /// before an error stay handed over.
+    pub fn drain<B: Buffer + ?Sized, E: From<Error>>(
         &self,
         buf: &mut B,
-        mut f: impl FnMut(Result<OwnedEvent<'_>, EventError>),
-    ) -> Result<usize, Error> {
-        let buf = checked(buf.as_uninit())?;
+        mut f: impl FnMut(
+            core::result::Result<OwnedEvent<'_>, EventError>,
+        ) -> core::result::Result<(), E>,
+    ) -> core::result::Result<usize, E> {
+        let buf = checked(uninit(buf))?;
         let mut count = 0;
-        drain_reads(self.fd.as_fd(), buf, |bytes| {
+        let group = self.group();
+        drain_reads::<E>(&self.fd, buf, |bytes| {
             // SAFETY: as in `read`.
-            for item in unsafe { OwnedEvents::adopt(parse(bytes)) } {
+            for item in unsafe { OwnedEvents::adopt(parse(bytes), group) } {
                 count += 1;
-                f(item);
+                f(item)?;
             }
+            Ok(())
         })?;
         Ok(count)
     }
 
-    /// Answers a permission event through its own fd (see [`respond`]).
+    fn group(&self) -> Group<'_> {
+        Group {
+            fd: self.fd.as_fd(),
+            default: self.default_response,
+        }
+    }
+
+    /// Answers a permission event through its own fd (see [`respond`]);
+    /// the event is then not answered again when dropped.
     ///
     /// # Errors
     /// [`Error::NoEventFd`] when the event has no fd (taken, or FID mode);
     /// the errnos of [`respond`].
-    pub fn respond(&self, event: &OwnedEvent<'_>, response: Response) -> Result<(), Error> {
+    pub fn respond(&self, event: &OwnedEvent<'_>, response: Response) -> Result<()> {
         let fd = event.borrow_fd().ok_or(Error::NoEventFd)?;
-        Ok(respond(&self.fd, fd, response)?)
+        respond(&self.fd, fd, response).call("write(fanotify_response)")?;
+        event.mark_answered();
+        Ok(())
     }
 
     /// Answers a permission event whose fd you took from it.
     ///
     /// # Errors
     /// The errnos of [`respond`].
-    pub fn respond_fd(&self, event_fd: BorrowedFd<'_>, response: Response) -> Result<(), Error> {
-        Ok(respond(&self.fd, event_fd, response)?)
+    pub fn respond_fd(&self, event_fd: BorrowedFd<'_>, response: Response) -> Result<()> {
+        respond(&self.fd, event_fd, response).call("write(fanotify_response)")
     }
 
     /// `FIONREAD`: bytes of events queued. In FID mode the kernel counts
@@ -573,17 +713,21 @@ impl Fanotify {
     /// # Errors
     /// None in practice.
     #[doc(alias = "FIONREAD")]
-    pub fn queued_bytes(&self) -> Result<usize, Error> {
-        let n = rustix::io::ioctl_fionread(&self.fd)?;
+    pub fn queued_bytes(&self) -> Result<usize> {
+        let n = rustix::io::ioctl_fionread(&self.fd).call("ioctl(FIONREAD)")?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
-    /// Switches `O_NONBLOCK` on or off.
+    /// Sets the group's mode: non-blocking reads fail with `EAGAIN` when
+    /// nothing is queued; blocking ones wait. The descriptor itself stays
+    /// `O_NONBLOCK` in the kernel (kernfd waits with `poll`), so this makes
+    /// no syscall and cannot fail.
     ///
     /// # Errors
-    /// None in practice.
-    pub fn set_nonblocking(&self, nonblocking: bool) -> Result<(), Error> {
-        Ok(crate::fd::set_nonblocking(self.fd.as_fd(), nonblocking)?)
+    /// None.
+    pub fn set_nonblocking(&self, nonblocking: bool) -> Result<()> {
+        self.fd.set_nonblocking(nonblocking);
+        Ok(())
     }
 
     /// A [`Waker`] ends a [`read_wait`](Self::read_wait) from another
@@ -591,20 +735,31 @@ impl Fanotify {
     ///
     /// # Errors
     /// As [`Waker::new`].
-    pub fn waker() -> Result<Waker, Error> {
-        Ok(Waker::new()?)
+    pub fn waker() -> Result<Waker> {
+        Waker::new()
     }
 }
 
-fn mark_error(e: Errno) -> Error {
-    match e {
-        Errno::NOSPC => Error::MarkLimit,
-        e => Error::Os(e),
+/// What the events of one read need from their group: its fd and the
+/// answer for permission events dropped unanswered.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Group<'g> {
+    pub(crate) fd: BorrowedFd<'g>,
+    pub(crate) default: Response,
+}
+
+fn mark_error(errno: Errno) -> Error {
+    match errno {
+        Errno::NOSPC => Error::Limit {
+            call: "fanotify_mark",
+            limit: Limit::FanotifyMarks,
+        },
+        errno => Error::os("fanotify_mark", errno),
     }
 }
 
 /// Checks a buffer's length before it reaches the kernel.
-fn checked(buf: &mut [MaybeUninit<u8>]) -> Result<&mut [MaybeUninit<u8>], Error> {
+fn checked(buf: &mut [MaybeUninit<u8>]) -> Result<&mut [MaybeUninit<u8>]> {
     if buf.len() < MIN_BUFFER_LEN {
         return Err(Error::BufferTooSmall {
             len: buf.len(),
@@ -617,26 +772,58 @@ fn checked(buf: &mut [MaybeUninit<u8>]) -> Result<&mut [MaybeUninit<u8>], Error>
 /// Tells the group limit from the descriptor limit.
 fn explain_emfile() -> Error {
     match rustix::event::eventfd(0, rustix::event::EventfdFlags::CLOEXEC) {
-        Ok(_probe) => Error::GroupLimit,
-        Err(_) => Error::Os(Errno::MFILE),
+        Ok(_probe) => Error::Limit {
+            call: "fanotify_init",
+            limit: Limit::FanotifyGroups,
+        },
+        Err(_) => Error::os("fanotify_init", Errno::MFILE),
     }
 }
 
-impl TryFrom<OwnedFd> for Fanotify {
-    type Error = Errno;
+/// Whether `fd` is a fanotify group, asked of the kernel itself: a
+/// `fanotify_mark(FAN_MARK_REMOVE)` with an invalid `dirfd` fails with
+/// `EINVAL` at the "is this fanotify?" check on any other descriptor, and
+/// with `EBADF` at the path lookup (after that check, so nothing is
+/// removed) on a group. A `REPORT_MNT` group accepts only mount-namespace
+/// marks, so it is asked with one of those.
+fn is_fanotify(fd: BorrowedFd<'_>) -> Result<bool, Errno> {
+    let probes = [
+        (MarkFlags::REMOVE, EventFlags::MODIFY, c"x".as_ptr()),
+        (
+            MarkFlags::REMOVE | MarkType::MntNs.flags(),
+            EventFlags::MNT_ATTACH,
+            core::ptr::null(),
+        ),
+    ];
+    for (flags, mask, path) in probes {
+        // SAFETY: `path` is a NUL-terminated literal or null; `-1` is never
+        // a valid descriptor, so the kernel resolves nothing.
+        match unsafe { mark_raw(fd, flags, mask, -1, path.cast()) } {
+            Ok(()) | Err(Errno::BADF) => return Ok(true),
+            Err(Errno::INVAL) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(false)
+}
 
-    /// Adopts `fd` after checking, through `/proc/self/fd`, that it is a
-    /// fanotify group (`anon_inode:[fanotify]`); `EINVAL` (and `fd` closed)
-    /// otherwise, `ENOENT` without `/proc`.
+impl TryFrom<OwnedFd> for Fanotify {
+    type Error = Error;
+
+    /// Adopts `fd` after asking the kernel whether it is a fanotify group
+    /// (a `fanotify_mark` that only a group answers with `EBADF`; nothing
+    /// is marked or removed), keeping its blocking mode and setting
+    /// `O_NONBLOCK` on it in the kernel. `Rule`-free: a descriptor that is
+    /// not a group is refused with `EINVAL` (and closed). No `/proc` is
+    /// consulted, so a forged `/proc` cannot make a pipe pass.
     ///
     /// This is `TryFrom`, not `From`: [`Fanotify::read`] adopts the fd
     /// numbers it reads, which is only sound on a real fanotify descriptor.
-    fn try_from(fd: OwnedFd) -> Result<Self, Errno> {
-        let mut buf = [0_u8; 64];
-        if fd_path(&fd, &mut buf)? == b"anon_inode:[fanotify]" {
-            Ok(Self { fd })
+    fn try_from(fd: OwnedFd) -> Result<Self> {
+        if is_fanotify(fd.as_fd()).call("fanotify_mark")? {
+            Ok(Self::from_fd(Fd::adopt(fd)))
         } else {
-            Err(Errno::INVAL)
+            Err(Error::os("fanotify_mark", Errno::INVAL))
         }
     }
 }

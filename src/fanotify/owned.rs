@@ -1,36 +1,51 @@
 //! Events from a real read: each owns its fd and pidfd.
 
+use core::cell::Cell;
 use core::fmt;
 use core::iter::FusedIterator;
 use core::ops::Deref;
 
 use rustix::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd};
 
-use super::{Event, EventError, Events};
+use super::{Event, EventError, EventFlags, Events, Group, respond};
 
 /// The events of one [`Fanotify::read`](super::Fanotify::read): like
 /// [`Events`], but every event it yields owns its descriptors.
 ///
 /// Dropping the iterator closes the descriptors of the events it has not
-/// yielded yet, so none leaks whatever the caller does.
+/// yielded yet (answering their permission events with the group's default
+/// response first), so none leaks and none stays blocked whatever the
+/// caller does.
+///
+/// When parsing stops at a malformed record (or a metadata version this
+/// crate does not know), the records after it are not adopted: their layout
+/// cannot be trusted, and closing a number read from an untrusted place
+/// could close a descriptor something else owns. Their fds stay open (the
+/// kernel has kept metadata version 3 since Linux 2.6.37) and their
+/// permission events are answered by the kernel when the group is closed.
 #[must_use = "a fanotify read consumes events and opens their files; iterate them"]
 pub struct OwnedEvents<'buf> {
     inner: Events<'buf>,
+    group: Option<Group<'buf>>,
 }
 
-impl OwnedEvents<'_> {
+impl<'buf> OwnedEvents<'buf> {
     /// An iterator over nothing.
     pub const EMPTY: OwnedEvents<'static> = OwnedEvents {
         inner: Events::EMPTY,
+        group: None,
     };
 
     /// Wraps `events`, adopting each event's fd and pidfd as it is yielded.
     ///
     /// # Safety
-    /// `events` must parse bytes just read from a fanotify group by this
-    /// process, whose fd and pidfd numbers nothing else owns.
-    pub(crate) unsafe fn adopt(events: Events<'_>) -> OwnedEvents<'_> {
-        OwnedEvents { inner: events }
+    /// `events` must parse bytes just read from the fanotify group `group`
+    /// by this process, whose fd and pidfd numbers nothing else owns.
+    pub(crate) unsafe fn adopt(events: Events<'buf>, group: Group<'buf>) -> Self {
+        OwnedEvents {
+            inner: events,
+            group: Some(group),
+        }
     }
 
     /// Whether no event is left.
@@ -78,7 +93,19 @@ impl<'buf> Iterator for OwnedEvents<'buf> {
                 .pidfd()
                 // SAFETY: as above.
                 .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) });
-            OwnedEvent { event, fd, pidfd }
+            let pending = match (&fd, self.group) {
+                (Some(_), Some(group)) if event.mask().intersects(PERMISSION) => Some(Pending {
+                    group,
+                    answered: Cell::new(false),
+                }),
+                _ => None,
+            };
+            OwnedEvent {
+                event,
+                fd,
+                pidfd,
+                pending,
+            }
         }))
     }
 
@@ -96,12 +123,33 @@ impl Drop for OwnedEvents<'_> {
     }
 }
 
+/// The events a process waits on until the group answers.
+const PERMISSION: EventFlags = EventFlags::OPEN_PERM
+    .union(EventFlags::ACCESS_PERM)
+    .union(EventFlags::OPEN_EXEC_PERM)
+    .union(EventFlags::PRE_ACCESS);
+
+/// A permission event's duty to answer.
+#[derive(Debug)]
+struct Pending<'g> {
+    group: Group<'g>,
+    answered: Cell<bool>,
+}
+
 /// One event from a real read, owning its fd and pidfd: they close when it
 /// drops unless taken. Derefs to the borrowed [`Event`] view.
+///
+/// A permission event dropped without an answer (through
+/// [`Fanotify::respond`](super::Fanotify::respond) or
+/// [`respond`](Self::respond)) is answered with the group's default
+/// response before its fd is closed. Taking its fd with
+/// [`take_fd`](Self::take_fd) hands that duty to you: answer it with
+/// [`Fanotify::respond_fd`](super::Fanotify::respond_fd) before closing it.
 pub struct OwnedEvent<'buf> {
     event: Event<'buf>,
     fd: Option<OwnedFd>,
     pidfd: Option<OwnedFd>,
+    pending: Option<Pending<'buf>>,
 }
 
 impl<'buf> OwnedEvent<'buf> {
@@ -113,10 +161,45 @@ impl<'buf> OwnedEvent<'buf> {
         self.fd.as_ref().map(AsFd::as_fd)
     }
 
-    /// Takes the event's descriptor; the event no longer closes it.
+    /// Takes the event's descriptor; the event no longer closes it, nor
+    /// answers it if it is a permission event: answer it yourself
+    /// ([`Fanotify::respond_fd`](super::Fanotify::respond_fd)) before you
+    /// close it.
     #[inline]
     pub fn take_fd(&mut self) -> Option<OwnedFd> {
+        self.pending = None;
         self.fd.take()
+    }
+
+    /// Answers this permission event through the group it was read from;
+    /// it is then not answered again when dropped.
+    ///
+    /// # Errors
+    /// [`Error::NoEventFd`](crate::Error::NoEventFd) when the event has no
+    /// fd (taken, FID mode, or not from a group read); the errnos of
+    /// [`respond`](super::respond).
+    pub fn respond(&self, response: super::Response) -> crate::Result<()> {
+        let (Some(fd), Some(pending)) = (&self.fd, &self.pending) else {
+            return Err(crate::Error::NoEventFd);
+        };
+        respond(pending.group.fd, fd.as_fd(), response)
+            .map_err(|e| crate::Error::os("write(fanotify_response)", e))?;
+        pending.answered.set(true);
+        Ok(())
+    }
+
+    /// Records that the event was answered (by the group's `respond`).
+    pub(crate) fn mark_answered(&self) {
+        if let Some(pending) = &self.pending {
+            pending.answered.set(true);
+        }
+    }
+
+    /// Whether this is a permission event still waiting for an answer from
+    /// this event (it is answered with the default response on drop).
+    #[must_use]
+    pub fn needs_answer(&self) -> bool {
+        self.pending.as_ref().is_some_and(|p| !p.answered.get())
     }
 
     /// The pidfd of the event's process (`REPORT_PIDFD`), borrowed.
@@ -146,6 +229,18 @@ impl<'buf> Deref for OwnedEvent<'buf> {
     #[inline]
     fn deref(&self) -> &Event<'buf> {
         &self.event
+    }
+}
+
+impl Drop for OwnedEvent<'_> {
+    fn drop(&mut self) {
+        if let (Some(fd), Some(pending)) = (&self.fd, &self.pending) {
+            if !pending.answered.get() {
+                // Nothing to do about a failure here: the event is then
+                // answered by the kernel when the group closes.
+                let _ = respond(pending.group.fd, fd.as_fd(), pending.group.default);
+            }
+        }
     }
 }
 

@@ -7,7 +7,8 @@
 //!   any descriptor, returning the kernel's [`Errno`].
 //! - [`Inotify`] owns the descriptor and adds what the bare calls lack:
 //!   close-on-exec by default, buffer sizes checked up front, limits
-//!   explained ([`Error`]), bounded waits with a [`Waker`], a drain loop.
+//!   explained ([`Error::Limit`]), bounded waits with a [`Waker`], a drain
+//!   loop.
 //!
 //! Reading never allocates: events borrow the caller's buffer.
 //!
@@ -31,14 +32,12 @@
 //! # References
 //! [inotify(7)](https://man7.org/linux/man-pages/man7/inotify.7.html)
 
-mod error;
 mod event;
 mod flags;
 #[cfg(any(test, fuzzing))]
 #[doc(hidden)]
 pub mod reference;
 
-pub use error::Error;
 pub use event::{
     DEFAULT_BUFFER_LEN, Event, EventError, Events, HEADER_LEN, MIN_BUFFER_LEN, NAME_MAX,
     ParseError, ParseErrorKind, parse,
@@ -48,8 +47,10 @@ pub use flags::{EventFlags, InitFlags, WatchFlags};
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
 
-use crate::buffer::{Buffer, read_into};
-use crate::wait::{Wait, Waker, drain_reads, read_after_wait};
+use crate::buffer::{Buffer, read_into, uninit};
+use crate::error::{Call, Error, Limit, Result};
+use crate::fd::Fd;
+use crate::wait::{Wait, Waker, drain_reads, read_after_wait, records};
 
 /// `inotify_init1(flags)`: a new inotify descriptor.
 ///
@@ -111,40 +112,64 @@ pub fn rm_watch(fd: impl AsFd, wd: i32) -> Result<(), Errno> {
 /// # Errors
 /// `EAGAIN` (non-blocking, nothing queued), `EINVAL` (buffer too small for
 /// the next event), `EINTR` (a signal handler ran), `EBADF`.
+///
+/// # References
+/// [inotify(7)](https://man7.org/linux/man-pages/man7/inotify.7.html),
+/// [read(2)](https://man7.org/linux/man-pages/man2/read.2.html)
 pub fn read<B: Buffer + ?Sized>(fd: impl AsFd, buf: &mut B) -> Result<Events<'_>, Errno> {
-    Ok(parse(read_into(fd, buf.as_uninit())?))
+    Ok(parse(read_into(fd, uninit(buf))?))
 }
 
 /// An owned inotify instance.
 ///
 /// Close-on-exec by default; closed on drop. `Sync`: watches can be added
-/// from one thread while another reads.
+/// from one thread while another reads, and several threads may read (each
+/// record goes to one of them). The descriptor is `O_NONBLOCK` in the kernel
+/// whatever the instance's mode (see [`set_nonblocking`](Self::set_nonblocking)),
+/// so a bounded wait stays bounded when another thread takes the events.
 #[derive(Debug)]
 pub struct Inotify {
-    fd: OwnedFd,
+    fd: Fd,
 }
 
 impl Inotify {
     /// A new blocking, close-on-exec instance (`inotify_init1(IN_CLOEXEC)`).
     ///
     /// # Errors
-    /// [`Error::InstanceLimit`] when `max_user_instances` is reached;
-    /// [`Error::Os`] with `EMFILE`, `ENFILE` or `ENOMEM` otherwise.
-    pub fn new() -> Result<Self, Error> {
+    /// [`Error::Limit`] with [`Limit::InotifyInstances`] when
+    /// `max_user_instances` is reached; [`Error::Os`] with `EMFILE`,
+    /// `ENFILE` or `ENOMEM` otherwise.
+    ///
+    /// # Example
+    /// ```
+    /// use kernfd::inotify::Inotify;
+    ///
+    /// let inotify = Inotify::new()?;
+    /// # Ok::<(), kernfd::Error>(())
+    /// ```
+    pub fn new() -> Result<Self> {
         Self::with_flags(InitFlags::CLOEXEC)
     }
 
     /// A new instance with exactly `flags` (add [`InitFlags::CLOEXEC`]
-    /// yourself if you want it).
+    /// yourself if you want it). [`InitFlags::NONBLOCK`] sets the
+    /// instance's mode.
     ///
     /// # Errors
     /// As [`Inotify::new`], and `EINVAL` for unknown flags.
-    pub fn with_flags(flags: InitFlags) -> Result<Self, Error> {
-        match init(flags) {
-            Ok(fd) => Ok(Self { fd }),
+    pub fn with_flags(flags: InitFlags) -> Result<Self> {
+        match init(flags | InitFlags::NONBLOCK) {
+            Ok(fd) => Ok(Self::from_fd(Fd::new(
+                fd,
+                flags.contains(InitFlags::NONBLOCK),
+            ))),
             Err(Errno::MFILE) => Err(explain_emfile()),
-            Err(e) => Err(Error::Os(e)),
+            Err(e) => Err(Error::os("inotify_init1", e)),
         }
+    }
+
+    fn from_fd(fd: Fd) -> Self {
+        Self { fd }
     }
 
     /// Watches `path` for `mask` (see [`add_watch`]); returns the watch
@@ -152,12 +177,27 @@ impl Inotify {
     /// its watch (or adds to it with `MASK_ADD`) and returns the same wd.
     ///
     /// # Errors
-    /// [`Error::WatchLimit`] for `ENOSPC`; the other errnos of [`add_watch`]
-    /// as [`Error::Os`].
-    pub fn add_watch<P: rustix::path::Arg>(&self, path: P, mask: WatchFlags) -> Result<i32, Error> {
-        add_watch(&self.fd, path, mask).map_err(|e| match e {
-            Errno::NOSPC => Error::WatchLimit,
-            e => Error::Os(e),
+    /// [`Error::Limit`] with [`Limit::InotifyWatches`] for `ENOSPC`; the
+    /// other errnos of [`add_watch`] as [`Error::Os`].
+    ///
+    /// # Example
+    /// ```
+    /// use kernfd::inotify::{Inotify, WatchFlags};
+    ///
+    /// let inotify = Inotify::new()?;
+    /// let wd = inotify.add_watch("/tmp", WatchFlags::CREATE | WatchFlags::MOVED_TO)?;
+    /// assert_eq!(inotify.add_watch("/tmp", WatchFlags::CREATE)?, wd, "same object, same wd");
+    /// let e = inotify.add_watch("/no/such/dir", WatchFlags::CREATE).unwrap_err();
+    /// assert_eq!(e.to_string(), "inotify_add_watch: No such file or directory (os error 2)");
+    /// # Ok::<(), kernfd::Error>(())
+    /// ```
+    pub fn add_watch<P: rustix::path::Arg>(&self, path: P, mask: WatchFlags) -> Result<i32> {
+        add_watch(&self.fd, path, mask).map_err(|errno| match errno {
+            Errno::NOSPC => Error::Limit {
+                call: "inotify_add_watch",
+                limit: Limit::InotifyWatches,
+            },
+            errno => Error::os("inotify_add_watch", errno),
         })
     }
 
@@ -165,13 +205,13 @@ impl Inotify {
     ///
     /// # Errors
     /// `EINVAL` when `wd` is not one of this instance's watches.
-    pub fn rm_watch(&self, wd: i32) -> Result<(), Error> {
-        Ok(rm_watch(&self.fd, wd)?)
+    pub fn rm_watch(&self, wd: i32) -> Result<()> {
+        rm_watch(&self.fd, wd).call("inotify_rm_watch")
     }
 
     /// Reads queued events into `buf` and iterates them in place.
     ///
-    /// Blocks until at least one event is queued, unless the instance is
+    /// Waits until at least one event is queued, unless the instance is
     /// non-blocking (then `EAGAIN`). One read returns as many whole events as
     /// fit; call again (or use [`drain`](Self::drain)) for the rest.
     ///
@@ -180,15 +220,35 @@ impl Inotify {
     /// [`MIN_BUFFER_LEN`], before any syscall. `EAGAIN` when non-blocking and
     /// empty. `EINTR` when a signal handler interrupted the wait: it is
     /// returned, not retried, so a signal can end a blocking read.
-    pub fn read<'b, B: Buffer + ?Sized>(&self, buf: &'b mut B) -> Result<Events<'b>, Error> {
-        let buf = checked(buf.as_uninit())?;
-        Ok(parse(read_into(&self.fd, buf)?))
+    /// [`Error::EndOfFile`] when the descriptor (adopted with `From<OwnedFd>`)
+    /// is not inotify and reads as empty.
+    ///
+    /// # Example
+    /// ```
+    /// use kernfd::inotify::{EventFlags, Inotify, WatchFlags};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let inotify = Inotify::new()?;
+    /// inotify.add_watch(dir.path(), WatchFlags::CREATE)?;
+    /// std::fs::File::create(dir.path().join("a"))?;
+    ///
+    /// let mut buf = [0_u8; kernfd::inotify::DEFAULT_BUFFER_LEN];
+    /// for event in inotify.read(&mut buf)? {
+    ///     let event = event?; // a queue overflow or a malformed record is an error item
+    ///     assert_eq!((event.mask(), event.name_bytes()), (EventFlags::CREATE, &b"a"[..]));
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn read<'b, B: Buffer + ?Sized>(&self, buf: &'b mut B) -> Result<Events<'b>> {
+        let buf = checked(uninit(buf))?;
+        Ok(parse(records(self.fd.read(buf))?))
     }
 
     /// inotify_simple's `read(timeout, read_delay)`: waits as `wait` says for
     /// the first event, optionally lingers for more, then reads once.
     ///
     /// Returns no events when the timeout passes or the waker is woken first.
+    /// The timeout holds even when another thread reads the same instance.
     ///
     /// # Errors
     /// As [`read`](Self::read); `EINTR` from the wait is returned, not retried.
@@ -203,41 +263,90 @@ impl Inotify {
     /// let mut buf = [0_u8; 4096];
     /// let events = inotify.read_wait(&mut buf, Wait::new().timeout(Duration::from_millis(10)))?;
     /// assert!(events.is_empty(), "nothing is watched, so the wait times out");
-    /// # Ok::<(), kernfd::inotify::Error>(())
+    /// # Ok::<(), kernfd::Error>(())
     /// ```
     pub fn read_wait<'b, B: Buffer + ?Sized>(
         &self,
         buf: &'b mut B,
         wait: Wait<'_>,
-    ) -> Result<Events<'b>, Error> {
-        let buf = checked(buf.as_uninit())?;
-        let bytes = read_after_wait(self.fd.as_fd(), &wait, || read_into(&self.fd, buf))?;
-        Ok(bytes.map_or(Events::EMPTY, parse))
+    ) -> Result<Events<'b>> {
+        let buf = checked(uninit(buf))?;
+        match read_after_wait(&self.fd, &wait, buf) {
+            Ok(None) => Ok(Events::EMPTY),
+            Ok(Some(bytes)) => Ok(parse(records(Ok(bytes))?)),
+            Err(errno) => Err(Error::os("read", errno)),
+        }
     }
 
     /// Reads until the queue is empty, handing every record to `f`; returns
     /// how many it handed over.
     ///
     /// Each read that finds events is followed by another, until the kernel
-    /// has none: `EAGAIN` on a non-blocking instance, a zero-timeout poll on
-    /// a blocking one. This is what an edge-triggered epoll loop must do.
+    /// has none (`EAGAIN`); it never waits, whatever the instance's mode.
+    /// This is what an edge-triggered epoll loop must do.
+    ///
+    /// `f` returns `Result<(), E>`, so `?` works inside it; an `Err` stops
+    /// the drain at once and is returned (the events of that read that `f`
+    /// was not handed yet are dropped: the kernel has already given them
+    /// out). `E` is any error a [`kernfd::Error`](crate::Error) converts
+    /// into.
     ///
     /// # Errors
-    /// As [`read`](Self::read). Records handed over before an error stay
-    /// handed over.
+    /// As [`read`](Self::read), and whatever `f` returns. Records handed over
+    /// before an error stay handed over.
+    ///
+    /// # Example
+    /// A callback that updates the state of the struct that owns the reader,
+    /// and stops at the first queue overflow:
+    /// ```
+    /// use kernfd::inotify::{EventError, Inotify, WatchFlags};
+    ///
+    /// struct Watcher { inotify: Inotify, created: usize, buf: Vec<u8> }
+    ///
+    /// #[derive(Debug)]
+    /// enum Stop { Overflow, Kernel(kernfd::Error), Bad(EventError) }
+    /// impl From<kernfd::Error> for Stop {
+    ///     fn from(e: kernfd::Error) -> Self { Stop::Kernel(e) }
+    /// }
+    ///
+    /// impl Watcher {
+    ///     fn poll(&mut self) -> Result<usize, Stop> {
+    ///         let created = &mut self.created;
+    ///         self.inotify.drain(&mut self.buf, |item| {
+    ///             match item {
+    ///                 Ok(event) => *created += usize::from(!event.name_bytes().is_empty()),
+    ///                 Err(EventError::QueueOverflow) => return Err(Stop::Overflow),
+    ///                 Err(e) => return Err(Stop::Bad(e)),
+    ///             }
+    ///             Ok(())
+    ///         })
+    ///     }
+    /// }
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let inotify = Inotify::new()?;
+    /// inotify.add_watch(dir.path(), WatchFlags::CREATE)?;
+    /// let mut w = Watcher { inotify, created: 0, buf: vec![0; 4096] };
+    /// std::fs::File::create(dir.path().join("a")).unwrap();
+    /// std::fs::File::create(dir.path().join("b")).unwrap();
+    /// assert_eq!(w.poll()?, 2);
+    /// assert_eq!(w.created, 2);
+    /// # Ok::<(), Stop>(())
+    /// ```
     #[inline]
-    pub fn drain<B: Buffer + ?Sized>(
+    pub fn drain<B: Buffer + ?Sized, E: From<Error>>(
         &self,
         buf: &mut B,
-        mut f: impl FnMut(Result<Event<'_>, EventError>),
-    ) -> Result<usize, Error> {
-        let buf = checked(buf.as_uninit())?;
+        mut f: impl FnMut(core::result::Result<Event<'_>, EventError>) -> core::result::Result<(), E>,
+    ) -> core::result::Result<usize, E> {
+        let buf = checked(uninit(buf))?;
         let mut count = 0;
-        drain_reads(self.fd.as_fd(), buf, |bytes| {
+        drain_reads::<E>(&self.fd, buf, |bytes| {
             for item in parse(bytes) {
                 count += 1;
-                f(item);
+                f(item)?;
             }
+            Ok(())
         })?;
         Ok(count)
     }
@@ -248,17 +357,22 @@ impl Inotify {
     /// # Errors
     /// `EBADF` and the like; none in practice.
     #[doc(alias = "FIONREAD")]
-    pub fn queued_bytes(&self) -> Result<usize, Error> {
-        let n = rustix::io::ioctl_fionread(&self.fd)?;
+    pub fn queued_bytes(&self) -> Result<usize> {
+        let n = rustix::io::ioctl_fionread(&self.fd).call("ioctl(FIONREAD)")?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
-    /// Switches `O_NONBLOCK` on or off.
+    /// Sets the instance's mode: non-blocking reads fail with `EAGAIN` when
+    /// nothing is queued; blocking ones wait. The descriptor itself stays
+    /// `O_NONBLOCK` in the kernel (kernfd waits with `poll`), so this makes
+    /// no syscall and cannot fail; it returns `Result` for symmetry with the
+    /// objects whose mode is a kernel flag.
     ///
     /// # Errors
-    /// None in practice.
-    pub fn set_nonblocking(&self, nonblocking: bool) -> Result<(), Error> {
-        Ok(crate::fd::set_nonblocking(self.fd.as_fd(), nonblocking)?)
+    /// None.
+    pub fn set_nonblocking(&self, nonblocking: bool) -> Result<()> {
+        self.fd.set_nonblocking(nonblocking);
+        Ok(())
     }
 
     /// A [`Waker`] is how another thread ends a [`read_wait`](Self::read_wait);
@@ -266,15 +380,13 @@ impl Inotify {
     ///
     /// # Errors
     /// As [`Waker::new`].
-    pub fn waker() -> Result<Waker, Error> {
-        Ok(Waker::new()?)
+    pub fn waker() -> Result<Waker> {
+        Waker::new()
     }
 }
 
 /// Checks a buffer's length before it reaches the kernel.
-fn checked(
-    buf: &mut [core::mem::MaybeUninit<u8>],
-) -> Result<&mut [core::mem::MaybeUninit<u8>], Error> {
+fn checked(buf: &mut [core::mem::MaybeUninit<u8>]) -> Result<&mut [core::mem::MaybeUninit<u8>]> {
     if buf.len() < MIN_BUFFER_LEN {
         return Err(Error::BufferTooSmall {
             len: buf.len(),
@@ -288,16 +400,21 @@ fn checked(
 /// still be made, descriptors are not what ran out.
 fn explain_emfile() -> Error {
     match rustix::event::eventfd(0, rustix::event::EventfdFlags::CLOEXEC) {
-        Ok(_probe) => Error::InstanceLimit,
-        Err(_) => Error::Os(Errno::MFILE),
+        Ok(_probe) => Error::Limit {
+            call: "inotify_init1",
+            limit: Limit::InotifyInstances,
+        },
+        Err(_) => Error::os("inotify_init1", Errno::MFILE),
     }
 }
 
 impl From<OwnedFd> for Inotify {
-    /// Adopts `fd`, which should be an inotify descriptor; if it is not,
-    /// every call fails with the kernel's `EINVAL`, nothing worse.
+    /// Adopts `fd`, which should be an inotify descriptor, keeping its
+    /// blocking mode (and setting `O_NONBLOCK` on it in the kernel). If it
+    /// is not inotify, calls fail with the kernel's `EINVAL`, or a read with
+    /// [`Error::EndOfFile`]; nothing worse.
     fn from(fd: OwnedFd) -> Self {
-        Self { fd }
+        Self::from_fd(Fd::adopt(fd))
     }
 }
 
