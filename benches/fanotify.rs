@@ -63,7 +63,7 @@ fn kernfd_loop(fd: OwnedFd, mode: Mode, buf: &mut [u8]) -> usize {
     loop {
         let events = match fan.read(buf) {
             Ok(e) => e,
-            Err(e) if e.errno() == kernfd::Errno::AGAIN => break,
+            Err(e) if e.errno() == Some(kernfd::Errno::AGAIN) => break,
             Err(e) => panic!("{e}"),
         };
         for e in events {

@@ -141,7 +141,7 @@ fn bench_reader_kernfd_read(ino: &Inotify, buf: &mut Buf) -> Tally {
                     t.add_kernfd(item);
                 }
             }
-            Err(e) if e.errno() == Errno::AGAIN => return black_box(t),
+            Err(e) if e.errno() == Some(Errno::AGAIN) => return black_box(t),
             Err(e) => panic!("kernfd read: {e}"),
         }
     }
@@ -167,7 +167,7 @@ fn bench_reader_kernfd_try(ino: &Inotify, buf: &mut Buf) -> Tally {
                         t.add(e.wd(), e.mask().bits(), e.cookie(), e.name_bytes().len());
                     }
                 }
-                Err(e) if e.errno() == Errno::AGAIN => return Ok(black_box(t)),
+                Err(e) if e.errno() == Some(Errno::AGAIN) => return Ok(black_box(t)),
                 Err(e) => return Err(e.into()),
             }
         }

@@ -28,11 +28,11 @@ use std::time::Duration;
 
 use kernfd::eventfd::{EventFd, EventFdFlags};
 use kernfd::inotify::{InitFlags, Inotify, WatchFlags};
+use kernfd::rustix::event::epoll;
+use kernfd::rustix::fd::OwnedFd;
 use kernfd::signal::{self, SigSet, Signal};
 use kernfd::signalfd::{SIGINFO_LEN, SignalFd, SignalFdFlags};
 use kernfd::timerfd::{Clock, Outcome, TimerFd, TimerFdFlags};
-use rustix::event::epoll;
-use rustix::fd::OwnedFd;
 
 /// The signals the loop takes through its signalfd.
 pub const SIGNALS: SigSet = SigSet::empty()
@@ -171,7 +171,7 @@ impl EventLoop {
                     INOTIFY => loop {
                         let events = match self.inotify.read(&mut buf) {
                             Ok(events) => events,
-                            Err(e) if e.errno() == kernfd::Errno::AGAIN => break,
+                            Err(e) if e.errno() == Some(kernfd::Errno::AGAIN) => break,
                             Err(e) => return Err(e.into()),
                         };
                         for event in events {
@@ -185,7 +185,7 @@ impl EventLoop {
                     SIGNALFD => loop {
                         let infos = match self.signals.read(&mut sigbuf) {
                             Ok(infos) => infos,
-                            Err(e) if e.errno() == kernfd::Errno::AGAIN => break,
+                            Err(e) if e.errno() == Some(kernfd::Errno::AGAIN) => break,
                             Err(e) => return Err(e.into()),
                         };
                         for info in infos {
@@ -205,7 +205,7 @@ impl EventLoop {
                             writeln!(out, "timer: {n} tick(s), {} in all", stats.ticks)?;
                         }
                         Ok(Outcome::Canceled) => writeln!(out, "timer: canceled")?,
-                        Err(kernfd::Errno::AGAIN) => {}
+                        Err(e) if e.errno() == Some(kernfd::Errno::AGAIN) => {}
                         Err(e) => return Err(e.into()),
                     },
                     WORKER => match self.worker_fd.read() {
@@ -214,7 +214,7 @@ impl EventLoop {
                             stats.worker_total += n;
                             writeln!(out, "worker: +{n}, {} in all", stats.worker_total)?;
                         }
-                        Err(kernfd::Errno::AGAIN) => {}
+                        Err(e) if e.errno() == Some(kernfd::Errno::AGAIN) => {}
                         Err(e) => return Err(e.into()),
                     },
                     _ => unreachable!("only four sources are registered"),

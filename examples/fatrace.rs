@@ -25,7 +25,7 @@ use std::process::exit;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use kernfd::Errno;
-use kernfd::fanotify::{self, Error, Event, EventFlags, Fanotify, Info, InitFlags, MarkType};
+use kernfd::fanotify::{self, Event, EventFlags, Fanotify, Info, InitFlags, MarkType};
 use kernfd::wait::Wait;
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::OFlags;
@@ -207,7 +207,7 @@ struct Tracer {
     /// `open_by_handle_at`.
     mount_fds: HashMap<u64, OwnedFd>,
     /// fatrace caches the last comm it read, for processes already gone.
-    comm_cache: Option<(i32, String)>,
+    comm_cache: std::cell::RefCell<Option<(i32, String)>>,
     opts: Options,
 }
 
@@ -223,7 +223,7 @@ impl Tracer {
             mask |= EventFlags::CREATE | EventFlags::DELETE | EventFlags::MOVE;
         }
         let mut r = self.fan.add(MarkType::Filesystem, mask, dir);
-        if r == Err(Error::Os(Errno::INVAL)) {
+        if r.is_err_and(|e| e.errno() == Some(Errno::INVAL)) {
             r = self.fan.add(MarkType::Mount, mask, dir);
         }
         match r {
@@ -239,23 +239,22 @@ impl Tracer {
         }
     }
 
-    fn comm(&mut self, pid: i32) -> String {
-        match std::fs::read(format!("/proc/{pid}/comm")) {
-            Ok(mut b) => {
-                while b.last() == Some(&b'\n') {
-                    b.pop();
-                }
-                let s = String::from_utf8_lossy(&b).into_owned();
-                self.comm_cache = Some((pid, s.clone()));
-                s
+    fn comm(&self, pid: i32) -> String {
+        if let Ok(mut b) = std::fs::read(format!("/proc/{pid}/comm")) {
+            while b.last() == Some(&b'\n') {
+                b.pop();
             }
-            Err(_) => match &self.comm_cache {
-                Some((p, s)) if *p == pid => s.clone(),
-                _ => {
-                    self.comm_cache = None;
-                    String::new()
-                }
-            },
+            let s = String::from_utf8_lossy(&b).into_owned();
+            *self.comm_cache.borrow_mut() = Some((pid, s.clone()));
+            return s;
+        }
+        let mut cache = self.comm_cache.borrow_mut();
+        match &*cache {
+            Some((p, s)) if *p == pid => s.clone(),
+            _ => {
+                *cache = None;
+                String::new()
+            }
         }
     }
 
@@ -342,7 +341,7 @@ fn main() {
             Ok(f) => (f, false),
             Err(e) => {
                 eprintln!("Cannot initialize fanotify: {e}");
-                if e.errno() == Errno::PERM {
+                if e.errno() == Some(Errno::PERM) {
                     eprintln!("You need to run this program as root.");
                 }
                 exit(1);
@@ -353,7 +352,7 @@ fn main() {
         fan,
         fid,
         mount_fds: HashMap::new(),
-        comm_cache: None,
+        comm_cache: std::cell::RefCell::new(None),
         opts,
     };
     if t.opts.current_mount {
@@ -391,7 +390,7 @@ fn main() {
         }
         let events = match t.fan.read_wait(&mut buf[..], wait) {
             Ok(events) => events,
-            Err(Error::Os(Errno::INTR)) => continue,
+            Err(err) if err.errno() == Some(Errno::INTR) => continue,
             Err(e) => die(&format!("read: {e}")),
         };
         let stamp = timestamp(t.opts.timestamp);

@@ -1023,7 +1023,7 @@ impl Watcher {
         let wd = self
             .inotify
             .add_watch(path(name), WatchFlags::from_bits_retain(events))
-            .map_err(|e| e.errno().raw_os_error())?;
+            .map_err(|e| e.errno().map_or(libc_eio(), kernfd::Errno::raw_os_error))?;
         let mut name = name.to_vec();
         if isdir(&name) && name.last() != Some(&b'/') {
             name.push(b'/');
@@ -1853,7 +1853,7 @@ fn run(prog: &[u8], args: &[Vec<u8>]) -> i32 {
     let inotify = match Inotify::new() {
         Ok(i) => i,
         Err(e) => {
-            let errno = e.errno().raw_os_error();
+            let errno = e.errno().map_or(libc_eio(), kernfd::Errno::raw_os_error);
             err(&[
                 b"Couldn't initialize inotify: ",
                 strerror(errno).as_bytes(),
@@ -1989,7 +1989,10 @@ fn run(prog: &[u8], args: &[Vec<u8>]) -> i32 {
         let n = match w.inotify.read_wait(buf.as_mut_slice(), wait) {
             Ok(evs) => evs.as_bytes().len(),
             Err(e) => {
-                err(&[strerror(e.errno().raw_os_error()).as_bytes(), b"\n"]);
+                err(&[
+                    strerror(e.errno().map_or(libc_eio(), kernfd::Errno::raw_os_error)).as_bytes(),
+                    b"\n",
+                ]);
                 return EXIT_FAILURE;
             }
         };
@@ -2089,6 +2092,12 @@ fn run(prog: &[u8], args: &[Vec<u8>]) -> i32 {
             }
         }
     }
+}
+
+/// The errno reported for a kernfd error that carries none (a descriptor
+/// that reads as end of file): `EIO`.
+fn libc_eio() -> i32 {
+    kernfd::Errno::IO.raw_os_error()
 }
 
 #[cfg(test)]

@@ -172,6 +172,12 @@ impl EventFd {
     pub fn read_wait(&self, wait: Wait<'_>) -> Result<Option<u64>> {
         value_after_wait(&self.fd, &wait, || read(&self.fd)).call("read")
     }
+    /// The object's mode: whether reads fail with `EAGAIN` instead of
+    /// waiting (see [`set_nonblocking`](Self::set_nonblocking)).
+    #[must_use]
+    pub fn is_nonblocking(&self) -> bool {
+        self.fd.is_nonblocking()
+    }
 
     /// Sets the object's mode: non-blocking reads and writes fail with
     /// `EAGAIN` instead of waiting. The descriptor itself stays

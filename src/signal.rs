@@ -272,20 +272,18 @@ impl Signal {
 
 impl fmt::Display for Signal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.name() {
-            Some(name) => f.write_str(name),
-            None => {
-                let (min, max) = (Self::rtmin().0, NSIG);
-                match self.0 {
-                    n if n < min => write!(f, "SIG{n}"),
-                    n if n == min => f.write_str("SIGRTMIN"),
-                    n if n == max => f.write_str("SIGRTMAX"),
-                    // bash's rule: the lower half counts up from SIGRTMIN,
-                    // the upper half down from SIGRTMAX.
-                    n if n - min <= (max - min) / 2 => write!(f, "SIGRTMIN+{}", n - min),
-                    n => write!(f, "SIGRTMAX-{}", max - n),
-                }
-            }
+        if let Some(name) = self.name() {
+            return f.write_str(name);
+        }
+        let (min, max) = (Self::rtmin().0, NSIG);
+        match self.0 {
+            n if n < min => write!(f, "SIG{n}"),
+            n if n == min => f.write_str("SIGRTMIN"),
+            n if n == max => f.write_str("SIGRTMAX"),
+            // bash's rule: the lower half counts up from SIGRTMIN, the upper
+            // half down from SIGRTMAX.
+            n if n - min <= (max - min) / 2 => write!(f, "SIGRTMIN+{}", n - min),
+            n => write!(f, "SIGRTMAX-{}", max - n),
         }
     }
 }
@@ -695,9 +693,9 @@ pub fn set_thread_mask(set: &SigSet) -> Result<SigSet, Error> {
 ///
 /// # References
 /// [sigprocmask(2)](https://man7.org/linux/man-pages/man2/sigprocmask.2.html)
-pub fn thread_mask() -> Result<SigSet, Errno> {
+pub fn thread_mask() -> Result<SigSet, Error> {
     // SAFETY: with no set nothing changes.
-    unsafe { sigprocmask_unchecked(How::Block, None) }
+    unsafe { sigprocmask_unchecked(How::Block, None) }.call("rt_sigprocmask")
 }
 
 /// `rt_sigpending(&set, 8)`: the signals pending for the calling thread or
@@ -771,10 +769,10 @@ pub fn sigtimedwait(set: &SigSet, timeout: Option<Duration>) -> Result<Signal, E
 /// # References
 /// [tgkill(2)](https://man7.org/linux/man-pages/man2/tgkill.2.html),
 /// [raise(3)](https://man7.org/linux/man-pages/man3/raise.3.html)
-pub fn raise(sig: Signal) -> Result<(), Errno> {
+pub fn raise(sig: Signal) -> Result<(), Error> {
     let pid = rustix::process::getpid().as_raw_nonzero().get();
     let tid = rustix::thread::gettid().as_raw_nonzero().get();
-    tgkill(pid, tid, sig)
+    tgkill(pid, tid, sig).call("tgkill")
 }
 
 /// `tgkill(pid, tid, sig)`: sends `sig` to thread `tid` of process `pid`.

@@ -21,7 +21,7 @@
 //! }
 //! timer.disarm()?;
 //! assert_eq!(timer.get()?.value, Duration::ZERO);
-//! # Ok::<(), kernfd::Errno>(())
+//! # Ok::<(), kernfd::Error>(())
 //! ```
 //!
 //! # References
@@ -447,6 +447,12 @@ impl TimerFd {
     /// As [`set_ticks`]: `ENOTTY` without `CONFIG_CHECKPOINT_RESTORE`.
     pub fn set_ticks(&self, ticks: u64) -> Result<(), Error> {
         set_ticks(&self.fd, ticks).call("ioctl(TFD_IOC_SET_TICKS)")
+    }
+    /// The object's mode: whether reads fail with `EAGAIN` instead of
+    /// waiting (see [`set_nonblocking`](Self::set_nonblocking)).
+    #[must_use]
+    pub fn is_nonblocking(&self) -> bool {
+        self.fd.is_nonblocking()
     }
 
     /// Sets the object's mode: a non-blocking read fails with `EAGAIN`

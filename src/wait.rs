@@ -6,6 +6,7 @@
 //! relies on it. A [`Waker`] is an eventfd that a waiting reader polls beside
 //! its own descriptor; [`Waker::wake`] makes every such wait return.
 
+use core::ops::ControlFlow;
 use core::time::Duration;
 
 use rustix::event::{PollFd, PollFlags, Timespec};
@@ -366,23 +367,79 @@ pub(crate) fn value_mode<T>(
     }
 }
 
+/// What a `drain` callback returns: `()` (go on), [`ControlFlow`] (stop
+/// early with `Break`), `Result<(), E>` or `Result<ControlFlow<()>, E>`
+/// (so `?` works inside the callback; an `Err` stops the drain and is
+/// returned).
+///
+/// With `()` or `ControlFlow`, the drain's error type is
+/// [`kernfd::Error`](crate::Error); with a `Result`, it is the callback's
+/// `E`, which a `kernfd::Error` must convert into.
+///
+/// Sealed: implemented for those four types only.
+pub trait Flow<E>: sealed::Sealed {
+    /// `Ok(true)` to go on, `Ok(false)` to stop, `Err` to stop and fail.
+    #[doc(hidden)]
+    fn flow(self) -> Result<bool, E>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for () {}
+    impl Sealed for core::ops::ControlFlow<()> {}
+    impl<E> Sealed for Result<(), E> {}
+    impl<E> Sealed for Result<core::ops::ControlFlow<()>, E> {}
+}
+
+impl Flow<Error> for () {
+    #[inline]
+    fn flow(self) -> Result<bool, Error> {
+        Ok(true)
+    }
+}
+
+impl Flow<Error> for ControlFlow<()> {
+    #[inline]
+    fn flow(self) -> Result<bool, Error> {
+        Ok(self.is_continue())
+    }
+}
+
+impl<E> Flow<E> for Result<(), E> {
+    #[inline]
+    fn flow(self) -> Result<bool, E> {
+        self.map(|()| true)
+    }
+}
+
+impl<E> Flow<E> for Result<ControlFlow<()>, E> {
+    #[inline]
+    fn flow(self) -> Result<bool, E> {
+        self.map(|c| c.is_continue())
+    }
+}
+
 /// Reads the object's descriptor into `buf` again and again until the
 /// kernel has nothing more queued (`EAGAIN`: the descriptor is `O_NONBLOCK`
 /// in the kernel, so this never blocks, whatever the object's mode), handing
 /// each filled slice to `each`. A read of zero bytes ends it with
-/// [`Error::EndOfFile`]: the descriptor is not a record queue. An error
-/// from `each` ends it too and is returned; what `each` was handed before
-/// stays handed over.
+/// [`Error::EndOfFile`]: the descriptor is not a record queue. `each`
+/// returns whether to go on; an error from it ends the drain too and is
+/// returned. What `each` was handed before stays handed over.
 #[inline]
 pub(crate) fn drain_reads<E: From<Error>>(
     fd: &Fd,
     buf: &mut [core::mem::MaybeUninit<u8>],
-    mut each: impl FnMut(&[u8]) -> Result<(), E>,
+    mut each: impl FnMut(&[u8]) -> Result<bool, E>,
 ) -> Result<(), E> {
     loop {
         match crate::buffer::read_into(fd, &mut *buf) {
             Ok([]) => return Err(Error::EndOfFile { call: "read" }.into()),
-            Ok(bytes) => each(bytes)?,
+            Ok(bytes) => {
+                if !each(bytes)? {
+                    return Ok(());
+                }
+            }
             Err(Errno::AGAIN) => return Ok(()),
             Err(errno) => {
                 return Err(Error::Os {

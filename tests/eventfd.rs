@@ -25,10 +25,12 @@ fn new_is_cloexec_blocking_with_initial_value() {
             .contains(rustix::io::FdFlags::CLOEXEC)
     );
     assert!(
-        !rustix::fs::fcntl_getfl(&e)
+        rustix::fs::fcntl_getfl(&e)
             .unwrap()
-            .contains(rustix::fs::OFlags::NONBLOCK)
+            .contains(rustix::fs::OFlags::NONBLOCK),
+        "kernfd keeps the descriptor O_NONBLOCK in the kernel"
     );
+    assert!(!e.is_nonblocking());
     assert_eq!(e.read().unwrap(), 5);
     e.write(2).unwrap();
     e.write(3).unwrap();
@@ -47,34 +49,48 @@ fn semaphore_mode_counts_down_by_one() {
     assert_eq!(e.read(), Ok(1));
     assert_eq!(e.read(), Ok(1));
     assert_eq!(e.read(), Ok(1));
-    assert_eq!(e.read(), Err(Errno::AGAIN));
+    assert_eq!(e.read().map_err(|e| e.errno()), Err(Some(Errno::AGAIN)));
 }
 
 #[test]
 fn eagain_on_an_empty_nonblocking_read() {
     let e = nb(0, EventFdFlags::empty());
-    assert_eq!(e.read(), Err(Errno::AGAIN));
+    assert_eq!(e.read().map_err(|e| e.errno()), Err(Some(Errno::AGAIN)));
     assert_eq!(eventfd::read(&e), Err(Errno::AGAIN));
     e.set_nonblocking(false).unwrap();
     assert!(
-        !rustix::fs::fcntl_getfl(&e)
+        rustix::fs::fcntl_getfl(&e)
             .unwrap()
-            .contains(rustix::fs::OFlags::NONBLOCK)
+            .contains(rustix::fs::OFlags::NONBLOCK),
+        "kernfd keeps the descriptor O_NONBLOCK in the kernel"
     );
+    assert!(!e.is_nonblocking());
+    // Blocking mode waits (by poll) for a writer.
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(Duration::from_millis(30));
+            e.write(7).unwrap();
+        });
+        assert_eq!(e.read().unwrap(), 7);
+    });
     e.set_nonblocking(true).unwrap();
-    assert_eq!(e.read(), Err(Errno::AGAIN));
+    assert_eq!(e.read().map_err(|e| e.errno()), Err(Some(Errno::AGAIN)));
 }
 
 #[test]
 fn overflow_is_eagain_when_nonblocking_and_max_is_einval() {
     let e = nb(0, EventFdFlags::empty());
     assert_eq!(
-        e.write(u64::MAX),
-        Err(Errno::INVAL),
+        e.write(u64::MAX).map_err(|e| e.errno()),
+        Err(Some(Errno::INVAL)),
         "0xffffffffffffffff is refused"
     );
     e.write(MAX).unwrap();
-    assert_eq!(e.write(1), Err(Errno::AGAIN), "would pass MAX");
+    assert_eq!(
+        e.write(1).map_err(|e| e.errno()),
+        Err(Some(Errno::AGAIN)),
+        "would pass MAX"
+    );
     assert_eq!(eventfd::write(&e, 1), Err(Errno::AGAIN));
     e.write(0).unwrap(); // adding zero never overflows
     assert_eq!(e.read(), Ok(MAX));
@@ -150,7 +166,11 @@ fn the_waker_is_an_eventfd() {
     w.wake().unwrap();
     assert!(w.reset().unwrap());
     let e: EventFd = w.into();
-    assert_eq!(e.read(), Err(Errno::AGAIN), "non-blocking underneath");
+    assert_eq!(
+        e.read().map_err(|e| e.errno()),
+        Err(Some(Errno::AGAIN)),
+        "non-blocking underneath"
+    );
 }
 
 #[test]
@@ -176,5 +196,5 @@ fn bare_calls_succeed() {
     assert_eq!(eventfd::read(&fd), Ok(1));
     let e = EventFd::from(fd);
     e.set_nonblocking(true).unwrap();
-    assert_eq!(e.read(), Err(Errno::AGAIN));
+    assert_eq!(e.read().map_err(|e| e.errno()), Err(Some(Errno::AGAIN)));
 }

@@ -13,11 +13,11 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kernfd::Errno;
 use kernfd::fanotify::{
-    self, AuditRule, Error, EventError, EventFlags, FidKind, Info, InitFlags, MarkFlags, MarkType,
+    self, AuditRule, EventError, EventFlags, FidKind, Info, InitFlags, MarkFlags, MarkType,
     OwnedEvent, Response,
 };
+use kernfd::{Errno, Error};
 use rustix::fd::{AsFd, AsRawFd, OwnedFd};
 use rustix::fs::{CWD, OFlags};
 
@@ -155,8 +155,9 @@ fn inode_mark_on_a_directory_with_event_on_child() {
             MarkType::Inode,
             EventFlags::CLOSE_WRITE,
             dir.path().join("watched")
-        ),
-        Err(Error::Os(Errno::NOENT))
+        )
+        .map_err(|e| e.errno()),
+        Err(Some(Errno::NOENT))
     );
 }
 
@@ -442,7 +443,7 @@ fn mntns_mark_reports_mount_attach_and_detach() {
     }
     let dir = tmpfs();
     let fan = match fanotify::Fanotify::new(InitFlags::REPORT_MNT) {
-        Err(Error::Os(Errno::INVAL)) => skip!("FAN_REPORT_MNT needs Linux 6.14"),
+        Err(err) if err.errno() == Some(Errno::INVAL) => skip!("FAN_REPORT_MNT needs Linux 6.14"),
         r => r.unwrap(),
     };
     // The test thread unshared its own mount namespace: name it through
@@ -536,7 +537,10 @@ fn permission_allow_and_deny_seen_from_a_second_process() {
                 };
                 fan.respond(&e, r).unwrap();
                 // Answering twice: the kernel no longer knows the event.
-                assert_eq!(fan.respond(&e, r), Err(Error::Os(Errno::NOENT)));
+                assert_eq!(
+                    fan.respond(&e, r).map_err(|e| e.errno()),
+                    Err(Some(Errno::NOENT))
+                );
                 answered = true;
             }
         }
@@ -567,15 +571,15 @@ fn deny_with_a_custom_errno_in_a_pre_content_group() {
     let mut buf = vec![0_u8; 4096];
     let e = fan.read(&mut buf[..]).unwrap().next().unwrap().unwrap();
     // A custom errno outside the kernel's list is refused...
-    let refused = fan.respond(&e, Response::deny_with(Errno::NOENT));
+    let refused = fan.respond(&e, Response::deny_with(Errno::NOENT).unwrap());
     // ...and one inside it reaches the opener.
-    match fan.respond(&e, Response::deny_with(Errno::BUSY)) {
+    match fan.respond(&e, Response::deny_with(Errno::BUSY).unwrap()) {
         Ok(()) => {
-            assert_eq!(refused, Err(Error::Os(Errno::INVAL)));
+            assert_eq!(refused.map_err(|e| e.errno()), Err(Some(Errno::INVAL)));
             let err = opener.join().unwrap().unwrap_err();
             assert_eq!(err.raw_os_error(), Some(Errno::BUSY.raw_os_error()));
         }
-        Err(Error::Os(Errno::INVAL)) => {
+        Err(err) if err.errno() == Some(Errno::INVAL) => {
             fan.respond(&e, Response::DENY).unwrap();
             opener.join().unwrap().unwrap_err();
             skip!("FAN_DENY_ERRNO needs Linux 6.14");
@@ -600,13 +604,15 @@ fn custom_errno_is_einval_outside_pre_content() {
     let mut buf = vec![0_u8; 4096];
     let e = fan.read(&mut buf[..]).unwrap().next().unwrap().unwrap();
     assert_eq!(
-        fan.respond(&e, Response::deny_with(Errno::BUSY)),
-        Err(Error::Os(Errno::INVAL))
+        fan.respond(&e, Response::deny_with(Errno::BUSY).unwrap())
+            .map_err(|e| e.errno()),
+        Err(Some(Errno::INVAL))
     );
     // Auditing without ENABLE_AUDIT is EINVAL too.
     assert_eq!(
-        fan.respond(&e, Response::ALLOW.audit()),
-        Err(Error::Os(Errno::INVAL))
+        fan.respond(&e, Response::ALLOW.audit())
+            .map_err(|e| e.errno()),
+        Err(Some(Errno::INVAL))
     );
     fan.respond(&e, Response::ALLOW).unwrap();
     opener.join().unwrap().unwrap();
@@ -621,7 +627,7 @@ fn audit_responses_with_enable_audit() {
     let file = dir.path().join("f");
     fs::write(&file, b"x").unwrap();
     let fan = match fanotify::Fanotify::new(InitFlags::CLASS_CONTENT | InitFlags::ENABLE_AUDIT) {
-        Err(Error::Os(Errno::PERM)) => skip!("ENABLE_AUDIT needs CAP_AUDIT_WRITE"),
+        Err(err) if err.errno() == Some(Errno::PERM) => skip!("ENABLE_AUDIT needs CAP_AUDIT_WRITE"),
         r => r.unwrap(),
     };
     fan.add(MarkType::Inode, EventFlags::OPEN_PERM, &file)
@@ -641,7 +647,7 @@ fn audit_responses_with_enable_audit() {
         match fan.respond(&e, response) {
             Ok(()) => opener.join().unwrap().unwrap(),
             // Kernels without audit support refuse FAN_AUDIT / FAN_INFO.
-            Err(Error::Os(err)) => {
+            Err(Error::Os { errno: err, .. }) => {
                 fan.respond(&e, Response::ALLOW).unwrap();
                 opener.join().unwrap().unwrap();
                 skip!("audit response refused with {err}: no audit support in this kernel");
@@ -759,8 +765,9 @@ fn ignore_marks_and_flush() {
             EventFlags::OPEN,
             CWD,
             &quiet
-        ),
-        Err(Error::Os(Errno::EXIST))
+        )
+        .map_err(|e| e.errno()),
+        Err(Some(Errno::EXIST))
     );
     // Flushing the mount marks silences everything.
     fan.flush(MarkType::Mount).unwrap();
@@ -784,8 +791,9 @@ fn evictable_over_a_pinned_mark_is_eexist() {
             EventFlags::OPEN,
             CWD,
             &f
-        ),
-        Err(Error::Os(Errno::EXIST))
+        )
+        .map_err(|e| e.errno()),
+        Err(Some(Errno::EXIST))
     );
     // On a fresh inode an evictable mark works.
     let g = dir.path().join("g");
@@ -810,20 +818,26 @@ fn error_paths_of_init_and_mark() {
     fs::write(&file, b"").unwrap();
     let link = dir.path().join("link");
     std::os::unix::fs::symlink(dir.path(), &link).unwrap();
-    let einval = Err(Error::Os(Errno::INVAL));
+    let einval = Err(Some(Errno::INVAL));
     // Both class bits.
     assert_eq!(
-        fanotify::Fanotify::new(InitFlags::CLASS_CONTENT | InitFlags::CLASS_PRE_CONTENT).err(),
-        einval.err()
+        fanotify::Fanotify::new(InitFlags::CLASS_CONTENT | InitFlags::CLASS_PRE_CONTENT)
+            .err()
+            .and_then(|e| e.errno()),
+        Some(Errno::INVAL)
     );
     // REPORT_NAME without REPORT_DIR_FID; TARGET_FID without the others.
     assert_eq!(
-        fanotify::Fanotify::new(InitFlags::REPORT_NAME).err(),
-        einval.err()
+        fanotify::Fanotify::new(InitFlags::REPORT_NAME)
+            .err()
+            .and_then(|e| e.errno()),
+        Some(Errno::INVAL)
     );
     assert_eq!(
-        fanotify::Fanotify::new(InitFlags::REPORT_TARGET_FID).err(),
-        einval.err()
+        fanotify::Fanotify::new(InitFlags::REPORT_TARGET_FID)
+            .err()
+            .and_then(|e| e.errno()),
+        Some(Errno::INVAL)
     );
     // Unknown init bits.
     assert_eq!(
@@ -838,17 +852,24 @@ fn error_paths_of_init_and_mark() {
             EventFlags::OPEN,
             CWD,
             &file
-        ),
+        )
+        .map_err(|e| e.errno()),
         einval
     );
     assert_eq!(
-        fan.mark(MarkFlags::empty(), EventFlags::OPEN, CWD, &file),
+        fan.mark(MarkFlags::empty(), EventFlags::OPEN, CWD, &file)
+            .map_err(|e| e.errno()),
         einval
     );
-    assert_eq!(fan.add(MarkType::Inode, EventFlags::empty(), &file), einval);
+    assert_eq!(
+        fan.add(MarkType::Inode, EventFlags::empty(), &file)
+            .map_err(|e| e.errno()),
+        einval
+    );
     // Directory-entry events need FID mode.
     assert_eq!(
-        fan.add(MarkType::Inode, EventFlags::CREATE, dir.path()),
+        fan.add(MarkType::Inode, EventFlags::CREATE, dir.path())
+            .map_err(|e| e.errno()),
         einval
     );
     // IGNORE and IGNORED_MASK together.
@@ -858,7 +879,8 @@ fn error_paths_of_init_and_mark() {
             EventFlags::OPEN,
             CWD,
             &file
-        ),
+        )
+        .map_err(|e| e.errno()),
         einval
     );
     // ENOTDIR with ONLYDIR, also through a symlink not followed.
@@ -868,8 +890,9 @@ fn error_paths_of_init_and_mark() {
             EventFlags::OPEN,
             CWD,
             &file
-        ),
-        Err(Error::Os(Errno::NOTDIR))
+        )
+        .map_err(|e| e.errno()),
+        Err(Some(Errno::NOTDIR))
     );
     assert_eq!(
         fan.mark(
@@ -877,8 +900,9 @@ fn error_paths_of_init_and_mark() {
             EventFlags::OPEN,
             CWD,
             &link
-        ),
-        Err(Error::Os(Errno::NOTDIR))
+        )
+        .map_err(|e| e.errno()),
+        Err(Some(Errno::NOTDIR))
     );
     fan.mark(
         MarkFlags::ADD | MarkFlags::ONLYDIR,
@@ -889,15 +913,17 @@ fn error_paths_of_init_and_mark() {
     .unwrap();
     // ENOENT for a missing path; EBADF for a bad dirfd.
     assert_eq!(
-        fan.add(MarkType::Inode, EventFlags::OPEN, dir.path().join("nope")),
-        Err(Error::Os(Errno::NOENT))
+        fan.add(MarkType::Inode, EventFlags::OPEN, dir.path().join("nope"))
+            .map_err(|e| e.errno()),
+        Err(Some(Errno::NOENT))
     );
     // SAFETY: nothing is open at this number (the child has few fds), so
     // nothing is borrowed; the kernel answers EBADF.
     let bad = unsafe { rustix::fd::BorrowedFd::borrow_raw(999_999) };
     assert_eq!(
-        fan.mark(MarkFlags::ADD, EventFlags::OPEN, bad, "relative"),
-        Err(Error::Os(Errno::BADF))
+        fan.mark(MarkFlags::ADD, EventFlags::OPEN, bad, "relative")
+            .map_err(|e| e.errno()),
+        Err(Some(Errno::BADF))
     );
     // Relative to a dirfd.
     let d = rustix::fs::open(dir.path(), OFlags::RDONLY | OFlags::DIRECTORY, 0.into()).unwrap();
@@ -936,24 +962,30 @@ fn eperm_without_cap_sys_admin() {
     caps.effective -= rustix::thread::CapabilitySet::SYS_ADMIN;
     rustix::thread::set_capabilities(None, caps).unwrap();
     assert_eq!(
-        fanotify::Fanotify::new(InitFlags::CLASS_NOTIF).err(),
-        Some(Error::Os(Errno::PERM)),
+        fanotify::Fanotify::new(InitFlags::CLASS_NOTIF)
+            .err()
+            .map(|e| e.errno()),
+        Some(Some(Errno::PERM)),
         "fd mode needs CAP_SYS_ADMIN"
     );
     assert_eq!(
-        fanotify::Fanotify::new(InitFlags::REPORT_FID | InitFlags::CLASS_CONTENT).err(),
-        Some(Error::Os(Errno::PERM)),
+        fanotify::Fanotify::new(InitFlags::REPORT_FID | InitFlags::CLASS_CONTENT)
+            .err()
+            .map(|e| e.errno()),
+        Some(Some(Errno::PERM)),
         "permission classes need CAP_SYS_ADMIN"
     );
     // FID mode is allowed unprivileged, but not mount or filesystem marks.
     let fan = fanotify::Fanotify::new(InitFlags::REPORT_FID).unwrap();
     assert_eq!(
-        fan.add(MarkType::Mount, EventFlags::CLOSE_WRITE, &path),
-        Err(Error::Os(Errno::PERM))
+        fan.add(MarkType::Mount, EventFlags::CLOSE_WRITE, &path)
+            .map_err(|e| e.errno()),
+        Err(Some(Errno::PERM))
     );
     assert_eq!(
-        fan.add(MarkType::Filesystem, EventFlags::CLOSE_WRITE, &path),
-        Err(Error::Os(Errno::PERM))
+        fan.add(MarkType::Filesystem, EventFlags::CLOSE_WRITE, &path)
+            .map_err(|e| e.errno()),
+        Err(Some(Errno::PERM))
     );
     fan.add(
         MarkType::Inode,
@@ -1034,12 +1066,16 @@ fn read_wait_times_out_and_try_from_checks_the_fd() {
         )
         .unwrap();
     assert!(events.is_empty());
+    drop(events);
     let owned: OwnedFd = fan.into();
     let fan = fanotify::Fanotify::try_from(owned).unwrap();
     let raw = fan.as_raw_fd();
     assert!(raw >= 0);
     let efd = rustix::event::eventfd(0, rustix::event::EventfdFlags::CLOEXEC).unwrap();
-    assert_eq!(fanotify::Fanotify::try_from(efd).err(), Some(Errno::INVAL));
+    assert_eq!(
+        fanotify::Fanotify::try_from(efd).err(),
+        Some(Error::os("fanotify_mark", Errno::INVAL))
+    );
     assert!(fan.as_fd().as_raw_fd() >= 0);
     assert_eq!(fan.queued_bytes().unwrap(), 0);
 }
@@ -1086,7 +1122,7 @@ fn ten_thousand_events_leak_no_descriptor() {
                 // Count the rest without iterating: parse the remainder.
                 seen += fanotify::parse(events.remainder()).count();
             }
-            Err(Error::Os(Errno::AGAIN)) => break,
+            Err(err) if err.errno() == Some(Errno::AGAIN) => break,
             Err(e) => panic!("{e}"),
         }
     }

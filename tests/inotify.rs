@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 
 use kernfd::Errno;
 use kernfd::inotify::{
-    self, Error, Event, EventError, EventFlags, InitFlags, Inotify, MIN_BUFFER_LEN, WatchFlags,
+    self, Event, EventError, EventFlags, InitFlags, Inotify, MIN_BUFFER_LEN, WatchFlags,
 };
 use kernfd::wait::{Wait, Waker};
+use kernfd::{Error, Limit};
 use rustix::fd::{AsFd, AsRawFd, OwnedFd};
 
 /// A plain record of one event, so tests can compare lists.
@@ -58,14 +59,18 @@ fn drain(inotify: &Inotify) -> Vec<Ev> {
     out
 }
 
-fn fd_flags(fd: impl AsFd) -> (bool, bool) {
-    let cloexec = rustix::io::fcntl_getfd(&fd)
+/// Close-on-exec, and the instance's mode. The descriptor itself is always
+/// `O_NONBLOCK` in the kernel (so a bounded wait can never block in read).
+fn fd_flags(i: &Inotify) -> (bool, bool) {
+    let cloexec = rustix::io::fcntl_getfd(i)
         .unwrap()
         .contains(rustix::io::FdFlags::CLOEXEC);
-    let nonblock = rustix::fs::fcntl_getfl(&fd)
-        .unwrap()
-        .contains(rustix::fs::OFlags::NONBLOCK);
-    (cloexec, nonblock)
+    assert!(
+        rustix::fs::fcntl_getfl(i)
+            .unwrap()
+            .contains(rustix::fs::OFlags::NONBLOCK)
+    );
+    (cloexec, i.is_nonblocking())
 }
 
 #[test]
@@ -85,8 +90,10 @@ fn new_is_cloexec_and_blocking_by_default() {
 #[test]
 fn init_rejects_unknown_flags() {
     assert_eq!(
-        Inotify::with_flags(InitFlags::from_bits_retain(0x1)).unwrap_err(),
-        Error::Os(Errno::INVAL)
+        Inotify::with_flags(InitFlags::from_bits_retain(0x1))
+            .unwrap_err()
+            .errno(),
+        Some(Errno::INVAL)
     );
     assert_eq!(
         inotify::init(InitFlags::from_bits_retain(0x4)).unwrap_err(),
@@ -220,8 +227,9 @@ fn onlydir_accepts_directories_and_refuses_files() {
         i.add_watch(
             dir.path().join("file"),
             WatchFlags::CREATE | WatchFlags::ONLYDIR
-        ),
-        Err(Error::Os(Errno::NOTDIR))
+        )
+        .map_err(|e| e.errno()),
+        Err(Some(Errno::NOTDIR))
     );
 }
 
@@ -247,8 +255,9 @@ fn dont_follow_watches_the_link_itself() {
     let dangling = dir.path().join("dangling");
     std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).unwrap();
     assert_eq!(
-        i.add_watch(&dangling, WatchFlags::ATTRIB),
-        Err(Error::Os(Errno::NOENT))
+        i.add_watch(&dangling, WatchFlags::ATTRIB)
+            .map_err(|e| e.errno()),
+        Err(Some(Errno::NOENT))
     );
     i.add_watch(&dangling, WatchFlags::ATTRIB | WatchFlags::DONT_FOLLOW)
         .unwrap();
@@ -306,8 +315,9 @@ fn mask_add_mask_create_and_replacement() {
     );
     // MASK_CREATE refuses an object that is already watched.
     assert_eq!(
-        i.add_watch(d, WatchFlags::CREATE | WatchFlags::MASK_CREATE),
-        Err(Error::Os(Errno::EXIST))
+        i.add_watch(d, WatchFlags::CREATE | WatchFlags::MASK_CREATE)
+            .map_err(|e| e.errno()),
+        Err(Some(Errno::EXIST))
     );
     let other = util::tempdir();
     i.add_watch(other.path(), WatchFlags::CREATE | WatchFlags::MASK_CREATE)
@@ -317,8 +327,9 @@ fn mask_add_mask_create_and_replacement() {
         i.add_watch(
             d,
             WatchFlags::CREATE | WatchFlags::MASK_CREATE | WatchFlags::MASK_ADD
-        ),
-        Err(Error::Os(Errno::INVAL))
+        )
+        .map_err(|e| e.errno()),
+        Err(Some(Errno::INVAL))
     );
 }
 
@@ -339,8 +350,8 @@ fn oneshot_reports_once_then_ignored() {
         ]
     );
     assert_eq!(
-        i.rm_watch(wd),
-        Err(Error::Os(Errno::INVAL)),
+        i.rm_watch(wd).map_err(|e| e.errno()),
+        Err(Some(Errno::INVAL)),
         "the watch is gone"
     );
 }
@@ -350,38 +361,44 @@ fn add_watch_errors() {
     let dir = util::tempdir();
     let i = Inotify::new().unwrap();
     assert_eq!(
-        i.add_watch(dir.path().join("missing"), WatchFlags::CREATE),
-        Err(Error::Os(Errno::NOENT))
+        i.add_watch(dir.path().join("missing"), WatchFlags::CREATE)
+            .map_err(|e| e.errno()),
+        Err(Some(Errno::NOENT))
     );
     assert_eq!(
-        i.add_watch(dir.path().join("missing/below"), WatchFlags::CREATE),
-        Err(Error::Os(Errno::NOENT))
+        i.add_watch(dir.path().join("missing/below"), WatchFlags::CREATE)
+            .map_err(|e| e.errno()),
+        Err(Some(Errno::NOENT))
     );
     fs::write(dir.path().join("file"), b"").unwrap();
     assert_eq!(
-        i.add_watch(dir.path().join("file/below"), WatchFlags::CREATE),
-        Err(Error::Os(Errno::NOTDIR))
+        i.add_watch(dir.path().join("file/below"), WatchFlags::CREATE)
+            .map_err(|e| e.errno()),
+        Err(Some(Errno::NOTDIR))
     );
     // No bit at all, or a bit the kernel does not know.
     assert_eq!(
-        i.add_watch(dir.path(), WatchFlags::empty()),
-        Err(Error::Os(Errno::INVAL))
+        i.add_watch(dir.path(), WatchFlags::empty())
+            .map_err(|e| e.errno()),
+        Err(Some(Errno::INVAL))
     );
     let unknown = WatchFlags::CREATE | WatchFlags::from_bits_retain(0x0800_0000);
     assert_eq!(
-        i.add_watch(dir.path(), unknown),
-        Err(Error::Os(Errno::INVAL))
+        i.add_watch(dir.path(), unknown).map_err(|e| e.errno()),
+        Err(Some(Errno::INVAL))
     );
     // A name longer than NAME_MAX.
     let long = dir.path().join("n".repeat(300));
     assert_eq!(
-        i.add_watch(&long, WatchFlags::CREATE),
-        Err(Error::Os(Errno::NAMETOOLONG))
+        i.add_watch(&long, WatchFlags::CREATE)
+            .map_err(|e| e.errno()),
+        Err(Some(Errno::NAMETOOLONG))
     );
     // A path with an interior NUL never reaches the kernel.
     assert_eq!(
-        i.add_watch(OsStr::from_bytes(b"a\0b"), WatchFlags::CREATE),
-        Err(Error::Os(Errno::INVAL))
+        i.add_watch(OsStr::from_bytes(b"a\0b"), WatchFlags::CREATE)
+            .map_err(|e| e.errno()),
+        Err(Some(Errno::INVAL))
     );
     // Not an inotify descriptor.
     let file = fs::File::open(dir.path()).unwrap();
@@ -433,20 +450,28 @@ fn add_watch_eacces_without_search_permission() {
     rustix::thread::set_thread_uid(nobody).unwrap();
     let i = Inotify::new().unwrap();
     assert_eq!(
-        i.add_watch(&locked, WatchFlags::CREATE),
-        Err(Error::Os(Errno::ACCESS))
+        i.add_watch(&locked, WatchFlags::CREATE)
+            .map_err(|e| e.errno()),
+        Err(Some(Errno::ACCESS))
     );
     assert_eq!(
-        i.add_watch(locked.join("x"), WatchFlags::CREATE),
-        Err(Error::Os(Errno::ACCESS))
+        i.add_watch(locked.join("x"), WatchFlags::CREATE)
+            .map_err(|e| e.errno()),
+        Err(Some(Errno::ACCESS))
     );
 }
 
 #[test]
 fn rm_watch_unknown_wd_is_einval() {
     let i = Inotify::new().unwrap();
-    assert_eq!(i.rm_watch(12345), Err(Error::Os(Errno::INVAL)));
-    assert_eq!(i.rm_watch(-1), Err(Error::Os(Errno::INVAL)));
+    assert_eq!(
+        i.rm_watch(12345).map_err(|e| e.errno()),
+        Err(Some(Errno::INVAL))
+    );
+    assert_eq!(
+        i.rm_watch(-1).map_err(|e| e.errno()),
+        Err(Some(Errno::INVAL))
+    );
 }
 
 #[test]
@@ -464,7 +489,7 @@ fn short_buffers_are_refused_up_front_and_the_kernel_agrees() {
             needed: 272
         }
     );
-    assert_eq!(err.errno(), Errno::INVAL);
+    assert_eq!(err.errno(), Some(Errno::INVAL));
     assert!(err.to_string().contains("272"), "{err}");
     assert_eq!(
         i.drain(&mut small, |_| ()).unwrap_err(),
@@ -537,9 +562,18 @@ fn names_are_bytes_up_to_name_max() {
 fn nonblocking_read_says_eagain() {
     let i = Inotify::with_flags(InitFlags::NONBLOCK).unwrap();
     let mut buf = [0_u8; 4096];
-    assert_eq!(i.read(&mut buf).map(|_| ()), Err(Error::Os(Errno::AGAIN)));
+    assert_eq!(
+        i.read(&mut buf).map(|_| ()).map_err(|e| e.errno()),
+        Err(Some(Errno::AGAIN))
+    );
     assert_eq!(i.queued_bytes().unwrap(), 0);
-    assert_eq!(i.drain(&mut buf, |_| panic!("nothing queued")).unwrap(), 0);
+    assert_eq!(
+        i.drain(&mut buf, |_| -> std::ops::ControlFlow<()> {
+            panic!("nothing queued")
+        })
+        .unwrap(),
+        0
+    );
 }
 
 #[test]
@@ -603,12 +637,12 @@ fn a_waker_ends_a_blocked_read_from_another_thread() {
     i.add_watch(dir.path(), WatchFlags::CREATE).unwrap();
     let waker = Waker::new().unwrap();
     let mut buf = [0_u8; 4096];
+    let t = Instant::now();
     std::thread::scope(|s| {
         s.spawn(|| {
             std::thread::sleep(Duration::from_millis(50));
             waker.wake().unwrap();
         });
-        let t = Instant::now();
         let events = i.read_wait(&mut buf, Wait::new().waker(&waker)).unwrap();
         assert!(events.is_empty());
         assert!(t.elapsed() >= Duration::from_millis(50));
@@ -759,8 +793,18 @@ fn watch_limit_is_explained() {
     i.add_watch(dirs[0].path(), WatchFlags::CREATE).unwrap();
     i.add_watch(dirs[1].path(), WatchFlags::CREATE).unwrap();
     let err = i.add_watch(dirs[2].path(), WatchFlags::CREATE).unwrap_err();
-    assert_eq!(err, Error::WatchLimit);
-    assert_eq!(err.errno(), Errno::NOSPC);
+    assert_eq!(
+        err,
+        Error::Limit {
+            call: "inotify_add_watch",
+            limit: Limit::InotifyWatches
+        }
+    );
+    assert_eq!(err.errno(), Some(Errno::NOSPC));
+    assert!(
+        err.to_string()
+            .contains("/proc/sys/fs/inotify/max_user_watches")
+    );
     assert!(err.to_string().contains("max_user_watches"), "{err}");
     let io: std::io::Error = err.into();
     assert_eq!(io.kind(), std::io::ErrorKind::StorageFull);
@@ -784,8 +828,14 @@ fn instance_limit_is_explained_and_told_from_the_fd_limit() {
     }
     let first = Inotify::new().unwrap();
     let err = Inotify::new().unwrap_err();
-    assert_eq!(err, Error::InstanceLimit);
-    assert_eq!(err.errno(), Errno::MFILE);
+    assert_eq!(
+        err,
+        Error::Limit {
+            call: "inotify_init1",
+            limit: Limit::InotifyInstances
+        }
+    );
+    assert_eq!(err.errno(), Some(Errno::MFILE));
     assert!(err.to_string().contains("max_user_instances"), "{err}");
     drop(first);
     // Out of descriptors instead: RLIMIT_NOFILE at the current count.
@@ -803,7 +853,7 @@ fn instance_limit_is_explained_and_told_from_the_fd_limit() {
         },
     )
     .unwrap();
-    assert_eq!(Inotify::new().unwrap_err(), Error::Os(Errno::MFILE));
+    assert_eq!(Inotify::new().unwrap_err().errno(), Some(Errno::MFILE));
 }
 
 #[test]
@@ -836,7 +886,10 @@ fn eintr_is_returned_from_a_blocking_read() {
             )
         };
     });
-    assert_eq!(i.read(&mut buf).map(|_| ()), Err(Error::Os(Errno::INTR)));
+    assert_eq!(
+        i.read(&mut buf).map(|_| ()).map_err(|e| e.errno()),
+        Err(Some(Errno::INTR))
+    );
     let t = Wait::new().timeout(Duration::from_secs(10));
     let kicker2 = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(100));
@@ -851,8 +904,8 @@ fn eintr_is_returned_from_a_blocking_read() {
         };
     });
     assert_eq!(
-        i.read_wait(&mut buf, t).map(|_| ()),
-        Err(Error::Os(Errno::INTR))
+        i.read_wait(&mut buf, t).map(|_| ()).map_err(|e| e.errno()),
+        Err(Some(Errno::INTR))
     );
     kicker.join().unwrap();
     kicker2.join().unwrap();

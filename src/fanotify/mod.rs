@@ -69,7 +69,7 @@ use crate::buffer::{Buffer, uninit};
 use crate::error::{Call, Error, Limit, Result, Rule};
 use crate::fd::Fd;
 use crate::raw;
-use crate::wait::{Wait, Waker, drain_reads, read_after_wait, records};
+use crate::wait::{Flow, Wait, Waker, drain_reads, read_after_wait, records};
 
 /// `fanotify_init(flags, event_f_flags)`: a new fanotify group.
 ///
@@ -635,9 +635,10 @@ impl Fanotify {
         let buf = checked(uninit(buf))?;
         match read_after_wait(&self.fd, &wait, buf) {
             Ok(None) => Ok(OwnedEvents::EMPTY),
-            // SAFETY: as in `read`.
             Ok(Some(bytes)) => {
-                Ok(unsafe { OwnedEvents::adopt(parse(records(Ok(bytes))?), self.group()) })
+                let events = parse(records(Ok(bytes))?);
+                // SAFETY: as in `read`.
+                Ok(unsafe { OwnedEvents::adopt(events, self.group()) })
             }
             Err(errno) => Err(Error::os("read", errno)),
         }
@@ -648,21 +649,25 @@ impl Fanotify {
     /// takes them, and an unanswered permission event gets the default
     /// response); returns how many records it handed over.
     ///
-    /// It never waits, whatever the group's mode. `f` returns
-    /// `Result<(), E>`, so `?` works inside it; an `Err` stops the drain at
-    /// once and is returned (the rest of that read's events are closed and
-    /// answered as when an [`OwnedEvents`] is dropped).
+    /// It never waits, whatever the group's mode. `f` returns a [`Flow`]:
+    /// `()`, a `ControlFlow` (`Break` stops), or a `Result` so that `?`
+    /// works inside it (an `Err` stops the drain and is returned). Either
+    /// way the rest of that read's events are closed and answered as when
+    /// an [`OwnedEvents`] is dropped.
     ///
     /// # Errors
     /// As [`read`](Self::read), and whatever `f` returns. Records handed over
     /// before an error stay handed over.
-    pub fn drain<B: Buffer + ?Sized, E: From<Error>>(
+    pub fn drain<B, E, R>(
         &self,
         buf: &mut B,
-        mut f: impl FnMut(
-            core::result::Result<OwnedEvent<'_>, EventError>,
-        ) -> core::result::Result<(), E>,
-    ) -> core::result::Result<usize, E> {
+        mut f: impl FnMut(core::result::Result<OwnedEvent<'_>, EventError>) -> R,
+    ) -> core::result::Result<usize, E>
+    where
+        B: Buffer + ?Sized,
+        E: From<Error>,
+        R: Flow<E>,
+    {
         let buf = checked(uninit(buf))?;
         let mut count = 0;
         let group = self.group();
@@ -670,9 +675,11 @@ impl Fanotify {
             // SAFETY: as in `read`.
             for item in unsafe { OwnedEvents::adopt(parse(bytes), group) } {
                 count += 1;
-                f(item)?;
+                if !f(item).flow()? {
+                    return Ok(false);
+                }
             }
-            Ok(())
+            Ok(true)
         })?;
         Ok(count)
     }
@@ -716,6 +723,12 @@ impl Fanotify {
     pub fn queued_bytes(&self) -> Result<usize> {
         let n = rustix::io::ioctl_fionread(&self.fd).call("ioctl(FIONREAD)")?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+    /// The object's mode: whether reads fail with `EAGAIN` instead of
+    /// waiting (see [`set_nonblocking`](Self::set_nonblocking)).
+    #[must_use]
+    pub fn is_nonblocking(&self) -> bool {
+        self.fd.is_nonblocking()
     }
 
     /// Sets the group's mode: non-blocking reads fail with `EAGAIN` when

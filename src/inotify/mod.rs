@@ -50,7 +50,7 @@ use rustix::io::Errno;
 use crate::buffer::{Buffer, read_into, uninit};
 use crate::error::{Call, Error, Limit, Result};
 use crate::fd::Fd;
-use crate::wait::{Wait, Waker, drain_reads, read_after_wait, records};
+use crate::wait::{Flow, Wait, Waker, drain_reads, read_after_wait, records};
 
 /// `inotify_init1(flags)`: a new inotify descriptor.
 ///
@@ -285,11 +285,12 @@ impl Inotify {
     /// has none (`EAGAIN`); it never waits, whatever the instance's mode.
     /// This is what an edge-triggered epoll loop must do.
     ///
-    /// `f` returns `Result<(), E>`, so `?` works inside it; an `Err` stops
-    /// the drain at once and is returned (the events of that read that `f`
-    /// was not handed yet are dropped: the kernel has already given them
-    /// out). `E` is any error a [`kernfd::Error`](crate::Error) converts
-    /// into.
+    /// `f` returns a [`Flow`]: `()`, a `ControlFlow` (`Break` stops), or a
+    /// `Result<(), E>` (or `Result<ControlFlow<()>, E>`) so that `?` works
+    /// inside it: an `Err` stops the drain at once and is returned. When it
+    /// stops early, the events of that read that `f` was not handed yet are
+    /// dropped (the kernel has already given them out). `E` is any error a
+    /// [`kernfd::Error`](crate::Error) converts into.
     ///
     /// # Errors
     /// As [`read`](Self::read), and whatever `f` returns. Records handed over
@@ -334,19 +335,26 @@ impl Inotify {
     /// # Ok::<(), Stop>(())
     /// ```
     #[inline]
-    pub fn drain<B: Buffer + ?Sized, E: From<Error>>(
+    pub fn drain<B, E, R>(
         &self,
         buf: &mut B,
-        mut f: impl FnMut(core::result::Result<Event<'_>, EventError>) -> core::result::Result<(), E>,
-    ) -> core::result::Result<usize, E> {
+        mut f: impl FnMut(core::result::Result<Event<'_>, EventError>) -> R,
+    ) -> core::result::Result<usize, E>
+    where
+        B: Buffer + ?Sized,
+        E: From<Error>,
+        R: Flow<E>,
+    {
         let buf = checked(uninit(buf))?;
         let mut count = 0;
         drain_reads::<E>(&self.fd, buf, |bytes| {
             for item in parse(bytes) {
                 count += 1;
-                f(item)?;
+                if !f(item).flow()? {
+                    return Ok(false);
+                }
             }
-            Ok(())
+            Ok(true)
         })?;
         Ok(count)
     }
@@ -360,6 +368,12 @@ impl Inotify {
     pub fn queued_bytes(&self) -> Result<usize> {
         let n = rustix::io::ioctl_fionread(&self.fd).call("ioctl(FIONREAD)")?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+    /// The object's mode: whether reads fail with `EAGAIN` instead of
+    /// waiting (see [`set_nonblocking`](Self::set_nonblocking)).
+    #[must_use]
+    pub fn is_nonblocking(&self) -> bool {
+        self.fd.is_nonblocking()
     }
 
     /// Sets the instance's mode: non-blocking reads fail with `EAGAIN` when

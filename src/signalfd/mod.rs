@@ -68,7 +68,7 @@ use crate::error::{Call, Error, Result};
 use crate::fd::Fd;
 use crate::raw;
 use crate::signal::{SIGSET_SIZE, SigSet};
-use crate::wait::{Wait, Waker, drain_reads, read_after_wait, records};
+use crate::wait::{Flow, Wait, Waker, drain_reads, read_after_wait, records};
 
 bitflags::bitflags! {
     /// Flags for [`create`] (`SFD_*` of `signalfd(2)`).
@@ -154,7 +154,7 @@ pub fn read<B: Buffer + ?Sized>(
 }
 
 /// Refuses a set with a signal the C library keeps.
-fn unreserved(mask: &SigSet) -> Result<()> {
+fn unreserved(mask: SigSet) -> Result<()> {
     match mask.first_reserved() {
         Some(s) => Err(Error::ReservedSignal(s)),
         None => Ok(()),
@@ -190,7 +190,7 @@ impl SignalFd {
     ///     let set = SigSet::from(Signal::USR1);
     ///     signal::block(&set)?; // a signalfd only sees blocked signals
     ///     let signals = SignalFd::new(&set)?;
-    ///     signal::raise(Signal::USR1).map_err(|e| kernfd::Error::os("tgkill", e))?;
+    ///     signal::raise(Signal::USR1)?;
     ///     let mut buf = [0_u8; 128];
     ///     let info = signals.read(&mut buf)?.next().unwrap().unwrap();
     ///     assert_eq!(info.signo(), 10);
@@ -211,7 +211,7 @@ impl SignalFd {
     /// # Errors
     /// As [`SignalFd::new`].
     pub fn with_flags(mask: &SigSet, flags: SignalFdFlags) -> Result<Self, Error> {
-        unreserved(mask)?;
+        unreserved(*mask)?;
         let fd = create(mask, flags | SignalFdFlags::NONBLOCK).call("signalfd4")?;
         Ok(Self::from_fd(Fd::new(
             fd,
@@ -230,7 +230,7 @@ impl SignalFd {
     /// [`Error::ReservedSignal`] for a [reserved](crate::signal::RESERVED)
     /// signal; `EINVAL` when the descriptor is not a signalfd.
     pub fn set_mask(&self, mask: &SigSet) -> Result<(), Error> {
-        unreserved(mask)?;
+        unreserved(*mask)?;
         set_mask(&self.fd, mask).call("signalfd4")
     }
 
@@ -271,9 +271,10 @@ impl SignalFd {
     /// Reads until no signal of the set is pending, handing every record to
     /// `f`; returns how many it handed over. What an edge-triggered epoll
     /// loop must do: `EAGAIN` ends it, so it never waits, whatever the
-    /// object's mode. `f` returns `Result<(), E>`, so `?` works inside it;
-    /// an `Err` stops the drain at once and is returned (the records of that
-    /// read not handed over yet are dropped).
+    /// object's mode. `f` returns a [`Flow`]: `()`, a `ControlFlow`
+    /// (`Break` stops), or a `Result` so that `?` works inside it (an `Err`
+    /// stops the drain and is returned). When it stops early, the records
+    /// of that read not handed over yet are dropped.
     ///
     /// # Errors
     /// As [`read`](Self::read), and whatever `f` returns. Records handed
@@ -293,12 +294,7 @@ impl SignalFd {
     ///     signal::raise(Signal::USR2).unwrap();
     ///     let mut buf = [0_u8; 128]; // one record per read: drain reads twice
     ///     let mut seen = Vec::new();
-    ///     let n = signals
-    ///         .drain(&mut buf, |info| {
-    ///             seen.push(info.map_err(|_| kernfd::Error::EndOfFile { call: "parse" })?.signo());
-    ///             Ok::<(), kernfd::Error>(())
-    ///         })
-    ///         .unwrap();
+    ///     let n = signals.drain(&mut buf, |info| seen.push(info.unwrap().signo())).unwrap();
     ///     assert_eq!(n, 2);
     ///     seen.sort();
     ///     assert_eq!(seen, [Signal::USR1.as_raw() as u32, Signal::USR2.as_raw() as u32]);
@@ -307,21 +303,34 @@ impl SignalFd {
     /// .unwrap();
     /// ```
     #[inline]
-    pub fn drain<B: Buffer + ?Sized, E: From<Error>>(
+    pub fn drain<B, E, R>(
         &self,
         buf: &mut B,
-        mut f: impl FnMut(core::result::Result<Siginfo<'_>, ParseError>) -> core::result::Result<(), E>,
-    ) -> core::result::Result<usize, E> {
+        mut f: impl FnMut(core::result::Result<Siginfo<'_>, ParseError>) -> R,
+    ) -> core::result::Result<usize, E>
+    where
+        B: Buffer + ?Sized,
+        E: From<Error>,
+        R: Flow<E>,
+    {
         let buf = checked(uninit(buf))?;
         let mut count = 0;
         drain_reads::<E>(&self.fd, buf, |bytes| {
             for item in parse(bytes) {
                 count += 1;
-                f(item)?;
+                if !f(item).flow()? {
+                    return Ok(false);
+                }
             }
-            Ok(())
+            Ok(true)
         })?;
         Ok(count)
+    }
+    /// The object's mode: whether reads fail with `EAGAIN` instead of
+    /// waiting (see [`set_nonblocking`](Self::set_nonblocking)).
+    #[must_use]
+    pub fn is_nonblocking(&self) -> bool {
+        self.fd.is_nonblocking()
     }
 
     /// Sets the object's mode: a non-blocking read fails with `EAGAIN`
