@@ -245,14 +245,12 @@ fn bounded_wait_holds_when_another_thread_takes_the_event() {
         fs::File::create(dir.path().join("one")).unwrap();
         let mut results = Vec::new();
         for _ in 0..2 {
-            match rx.recv_timeout(Duration::from_secs(3)) {
-                Ok(r) => results.push(r),
-                Err(_) => {
-                    // Release the stuck reader so the test ends, then fail.
-                    fs::File::create(dir.path().join("two")).unwrap();
-                    panic!("a reader with a {timeout:?} timeout was still blocked after 3 s");
-                }
-            }
+            let Ok(r) = rx.recv_timeout(Duration::from_secs(3)) else {
+                // Release the stuck reader so the test ends, then fail.
+                fs::File::create(dir.path().join("two")).unwrap();
+                panic!("a reader with a {timeout:?} timeout was still blocked after 3 s");
+            };
+            results.push(r);
         }
         results.sort();
         assert_eq!(results.iter().map(|r| r.0).sum::<usize>(), 1, "{results:?}");
