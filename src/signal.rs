@@ -899,6 +899,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "issues real syscalls (inline asm)")]
     fn mask_block_unblock_set_real_syscalls() {
         in_thread(|| {
             let start = thread_mask().unwrap();
@@ -918,6 +919,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "issues real syscalls (inline asm)")]
     fn reserved_signals_are_refused_before_the_kernel() {
         in_thread(|| {
             let start = thread_mask().unwrap();
@@ -951,6 +953,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "issues real syscalls (inline asm)")]
     fn pending_wait_and_raise() {
         in_thread(|| {
             let set = SigSet::from(Signal::USR2);
@@ -975,6 +978,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "issues real syscalls (inline asm)")]
     fn tgkill_errors() {
         // Thread ids are positive; the kernel says EINVAL otherwise.
         assert_eq!(tgkill(0, 0, Signal::USR1), Err(Errno::INVAL));

@@ -495,6 +495,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg_attr(miri, ignore = "issues real syscalls (inline asm)")]
     fn raw_create_and_ticks() {
         let t = TimerFd::with_clock(
             Clock::MONOTONIC,

@@ -90,6 +90,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg_attr(miri, ignore = "issues real syscalls (inline asm)")]
     fn getpid_and_gettid_agree_with_rustix() {
         let pid = rustix::process::getpid().as_raw_nonzero().get();
         assert_eq!(getpid().unwrap(), pid as usize);
@@ -108,6 +109,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "issues real syscalls (inline asm)")]
     fn errors_map_to_errno() {
         // close(-1) fails with EBADF.
         // SAFETY: closing an invalid descriptor touches no memory.
@@ -120,6 +122,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "issues real syscalls (inline asm)")]
     fn two_to_six_arguments_reach_the_kernel() {
         // pipe2 into a buffer, then write 5 bytes and read them back through
         // the three-argument path; ppoll exercises four, splice six.

@@ -392,6 +392,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "issues real syscalls (inline asm)")]
     fn signalfd4_reads_a_raised_signal() {
         in_thread(|| {
             let set = SigSet::from([Signal::USR1, Signal::USR2]);
@@ -436,6 +437,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "issues real syscalls (inline asm)")]
     fn signalfd4_errors() {
         let set = SigSet::from(Signal::USR1);
         // Unknown flag bit.
