@@ -501,3 +501,16 @@ fn run(prog: &[u8], args: &[Vec<u8>]) -> i32 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_errno_takes_either_shape_of_errno() {
+        assert_eq!(raw_errno(Errno::NOSPC), ENOSPC);
+        assert_eq!(raw_errno(Some(Errno::MFILE)), EMFILE);
+        assert_eq!(raw_errno(None::<Errno>), EIO);
+        assert_eq!(strerror(ENOENT), "No such file or directory");
+    }
+}
