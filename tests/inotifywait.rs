@@ -1,4 +1,4 @@
-//! `examples/inotifywait.rs` against the real `inotifywait` (Debian's
+//! `examples/inotifywait/` against the real `inotifywait` (Debian's
 //! inotify-tools): the same options on the same tree must print the same
 //! bytes and exit with the same status.
 //!
@@ -53,7 +53,8 @@ const SETUP_LIMIT: Duration = Duration::from_secs(30);
 /// next to this test binary (`target/<profile>/examples/`); when it is
 /// missing or older than its source (say `cargo test --test inotifywait`),
 /// it is built here, in a target directory of its own so as not to wait on
-/// the lock of the running `cargo test`.
+/// the lock of the running `cargo test`; cargo's output is shown only if
+/// that build fails.
 fn example() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
@@ -65,9 +66,9 @@ fn example() -> &'static Path {
         let bin = profile_dir.join("examples").join("inotifywait");
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let mtime = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
-        // The example's source and the library's: the newest of them.
-        let mut newest = mtime(&root.join("examples/inotifywait.rs"));
-        let mut dirs = vec![root.join("src")];
+        // The example's sources and the library's: the newest of them.
+        let mut newest = None;
+        let mut dirs = vec![root.join("examples/inotifywait"), root.join("src")];
         while let Some(d) = dirs.pop() {
             for e in fs::read_dir(&d).into_iter().flatten().flatten() {
                 let p = e.path();
@@ -83,13 +84,18 @@ fn example() -> &'static Path {
         }
         let target = profile_dir.join("inotifywait-example-build");
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo)
+        let build = Command::new(cargo)
             .args(["build", "--example", "inotifywait", "--target-dir"])
             .arg(&target)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
+            .output()
             .expect("run cargo build --example inotifywait");
-        assert!(status.success(), "cargo build --example inotifywait failed");
+        assert!(
+            build.status.success(),
+            "cargo build --example inotifywait failed:\n{}{}",
+            String::from_utf8_lossy(&build.stdout),
+            String::from_utf8_lossy(&build.stderr)
+        );
         target.join("debug/examples/inotifywait")
     })
 }
