@@ -22,6 +22,9 @@
 //! | [`signalfd`] | `signalfd(2)` |
 //! | [`timerfd`] | `timerfd_create(2)` |
 //! | [`eventfd`] | `eventfd(2)` |
+//! | [`hostname`] | `gethostname(2)`, `sethostname(2)`, the NIS domain name (UTS namespace) |
+//! | [`mount`] | `mount(2)`, `umount2(2)`, `pivot_root(2)`, the new mount API, `mount_setattr(2)` |
+//! | [`process`] | `getpid(2)`, `getppid(2)`, `gettid(2)` uncached; `unshare(2)`, `setns(2)` |
 //!
 //! # Unsafe policy
 //! - `unsafe` lives in a few places only: `raw/` (the inline-assembly
@@ -77,6 +80,9 @@ pub mod signal;
 pub mod signalfd;
 pub mod timerfd;
 pub mod wait;
+pub mod hostname;
+pub mod mount;
+pub mod process;
 
 pub use buffer::Buffer;
 pub use error::{Error, Limit, Result, Rule};
