@@ -275,3 +275,43 @@ pub fn private_mount_ns() -> Result<(), rustix::io::Errno> {
     )?;
     Ok(())
 }
+
+/// The namespaces for a test that needs `CAP_SYS_ADMIN` over `ns`: `ns`
+/// itself as root, `ns | NEWUSER` otherwise (the user namespace grants the
+/// capability over the others). `None` when this user cannot create a user
+/// namespace here (checked by starting `/bin/true` in one): skip then.
+pub fn sandbox_ns(ns: rustix::thread::UnshareFlags) -> Option<rustix::thread::UnshareFlags> {
+    use rustix::thread::UnshareFlags;
+    use std::os::unix::process::CommandExt;
+    if is_root() {
+        return Some(ns);
+    }
+    let mut cmd = std::process::Command::new("/bin/true");
+    // SAFETY: between fork and exec; one syscall, no allocation.
+    unsafe {
+        cmd.pre_exec(|| {
+            rustix::thread::unshare_unsafe(UnshareFlags::NEWUSER).map_err(std::io::Error::from)
+        });
+    }
+    let ok = cmd.status().is_ok_and(|s| s.success());
+    ok.then_some(ns | UnshareFlags::NEWUSER)
+}
+
+/// In a child made by [`in_child`]: drops every privilege for good (no
+/// supplementary groups, gid and uid 65534), so calls needing
+/// `CAP_SYS_ADMIN` fail with `EPERM`.
+pub fn drop_to_nobody() {
+    assert!(
+        std::env::var_os(CHILD_ENV).is_some(),
+        "only in a child process"
+    );
+    // SAFETY: plain syscalls on no memory but a null list; the child runs
+    // its test alone, and glibc applies the ids to every thread.
+    unsafe {
+        if is_root() {
+            assert_eq!(libc::setgroups(0, std::ptr::null()), 0);
+        }
+        assert_eq!(libc::setgid(65534), 0);
+        assert_eq!(libc::setuid(65534), 0);
+    }
+}
