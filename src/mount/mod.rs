@@ -408,6 +408,7 @@ pub struct MountAttr<'fd> {
     pub propagation: Option<Propagation>,
     /// With [`MountAttrFlags::IDMAP`] in `set`: a descriptor of the user
     /// namespace (`/proc/PID/ns/user`) whose id mappings the mount uses.
+    /// `IDMAP` with `None` here fails with `EINVAL`.
     pub userns: Option<BorrowedFd<'fd>>,
 }
 
@@ -441,8 +442,9 @@ pub fn mount_setattr(
         propagation: attr
             .propagation
             .map_or(0, |p| u64::from(p.flags().bits())),
-        // The kernel reads this only with IDMAP; a descriptor is >= 0.
-        userns_fd: attr.userns.map_or(0, |fd| fd.as_raw_fd() as u64),
+        // Read only with IDMAP. Not 0 for `None`, which would name stdin:
+        // a value above INT_MAX, which the kernel refuses with EINVAL.
+        userns_fd: attr.userns.map_or(u64::MAX, |fd| fd.as_raw_fd() as u64),
     };
     let dirfd = dirfd.as_fd().as_raw_fd();
     path.into_with_c_str(|path| {
