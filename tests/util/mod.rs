@@ -315,3 +315,42 @@ pub fn drop_to_nobody() {
         assert_eq!(libc::setuid(65534), 0);
     }
 }
+
+/// The example program `name`, built for the tests: `cargo test` builds
+/// examples next to the test binaries (`target/<profile>/examples/`); when
+/// it is missing or older than its source (`cargo test --test <name>`), it
+/// is built here into a target directory of its own, so as not to wait on
+/// the lock of the running cargo.
+pub fn example_bin(name: &str) -> std::path::PathBuf {
+    use std::path::Path;
+    let exe = std::env::current_exe().expect("current_exe");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+    let bin = profile_dir.join("examples").join(name);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let mut newest = mtime(&root.join(format!("examples/{name}.rs")));
+    let mut dirs = vec![root.join("src")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                newest = newest.max(mtime(&p));
+            }
+        }
+    }
+    if bin.exists() && mtime(&bin) >= newest {
+        return bin;
+    }
+    let target = profile_dir.join(format!("{name}-example-build"));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--example", name, "--target-dir"])
+        .arg(&target)
+        .current_dir(root)
+        .status()
+        .expect("run cargo build --example");
+    assert!(status.success(), "cargo build --example {name} failed");
+    target.join("debug/examples").join(name)
+}
