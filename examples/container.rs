@@ -243,7 +243,9 @@ fn run(name: &[u8], command: &[OsString]) -> Result<ExitCode, String> {
             let mut buf = [0_u8; 8 * kernfd::signalfd::SIGINFO_LEN];
             for info in signals.read(&mut buf).map_err(|e| e.to_string())? {
                 let sig = info.ok().and_then(|i| i.signal());
-                if let Some(sig) = sig.and_then(|s| rustix::process::Signal::from_named_raw(s.into())) {
+                if let Some(sig) =
+                    sig.and_then(|s| rustix::process::Signal::from_named_raw(s.into()))
+                {
                     // The child may have exited meanwhile: ESRCH is fine.
                     let _ = rustix::process::kill_process(pid, sig);
                 }
@@ -270,7 +272,8 @@ fn build_root(p: &Plan) -> Result<(), (&'static str, Errno)> {
     let tmpfs = |target: &CString, flags: MountFlags, data: &'static std::ffi::CStr| {
         mount::mount(c"tmpfs", target.as_c_str(), c"tmpfs", flags, Some(data))
     };
-    tmpfs(&p.stage, MountFlags::NOSUID, c"mode=0755").map_err(|e| ("mounting the root tmpfs", e))?;
+    tmpfs(&p.stage, MountFlags::NOSUID, c"mode=0755")
+        .map_err(|e| ("mounting the root tmpfs", e))?;
     for entry in &p.entries {
         match entry {
             Entry::Symlink { to, at } => {
@@ -301,14 +304,20 @@ fn build_root(p: &Plan) -> Result<(), (&'static str, Errno)> {
     )
     .map_err(|e| ("mounting /proc", e))?;
     rustix::fs::mkdir(p.tmp_dir.as_c_str(), dir).map_err(|e| ("mkdir /tmp", e))?;
-    tmpfs(&p.tmp_dir, MountFlags::NOSUID | MountFlags::NODEV, c"mode=1777")
-        .map_err(|e| ("mounting /tmp", e))?;
+    tmpfs(
+        &p.tmp_dir,
+        MountFlags::NOSUID | MountFlags::NODEV,
+        c"mode=1777",
+    )
+    .map_err(|e| ("mounting /tmp", e))?;
     rustix::fs::mkdir(p.dev_dir.as_c_str(), dir).map_err(|e| ("mkdir /dev", e))?;
     tmpfs(&p.dev_dir, MountFlags::NOSUID, c"mode=0755").map_err(|e| ("mounting /dev", e))?;
     for (host, target) in &p.devices {
         let flags = OFlags::CREATE | OFlags::WRONLY | OFlags::CLOEXEC;
-        drop(rustix::fs::open(target.as_c_str(), flags, Mode::from_raw_mode(0o666))
-            .map_err(|e| ("creating a /dev entry", e))?);
+        drop(
+            rustix::fs::open(target.as_c_str(), flags, Mode::from_raw_mode(0o666))
+                .map_err(|e| ("creating a /dev entry", e))?,
+        );
         mount::bind(host.as_c_str(), target.as_c_str()).map_err(|e| ("binding a device", e))?;
     }
     rustix::fs::mkdir(p.old_root.as_c_str(), Mode::from_raw_mode(0o700))

@@ -219,15 +219,15 @@ mod tests {
     fn too_long_is_refused_before_the_kernel() {
         // Unprivileged or not, the rule is checked first: no EPERM here.
         let long = [b'a'; MAX_LEN + 1];
-        assert_eq!(
-            set_hostname(long),
-            Err(Error::Rule(Rule::HostnameTooLong))
-        );
+        assert_eq!(set_hostname(long), Err(Error::Rule(Rule::HostnameTooLong)));
         assert_eq!(
             set_domainname(long),
             Err(Error::Rule(Rule::DomainnameTooLong))
         );
-        assert_eq!(Error::Rule(Rule::HostnameTooLong).errno(), Some(Errno::INVAL));
+        assert_eq!(
+            Error::Rule(Rule::HostnameTooLong).errno(),
+            Some(Errno::INVAL)
+        );
     }
 
     #[test]

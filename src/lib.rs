@@ -74,15 +74,15 @@ pub mod inotify;
 mod shared;
 // Until every subsystem that needs it has landed, parts of it are unused.
 pub mod eventfd;
+pub mod hostname;
+pub mod mount;
+pub mod process;
 #[allow(dead_code)]
 mod raw;
 pub mod signal;
 pub mod signalfd;
 pub mod timerfd;
 pub mod wait;
-pub mod hostname;
-pub mod mount;
-pub mod process;
 
 pub use buffer::Buffer;
 pub use error::{Error, Limit, Result, Rule};

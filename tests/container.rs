@@ -26,7 +26,14 @@ fn unshare() -> Option<Command> {
         return None;
     }
     let mut cmd = Command::new(UNSHARE);
-    cmd.args(["--mount", "--uts", "--ipc", "--pid", "--fork", "--mount-proc"]);
+    cmd.args([
+        "--mount",
+        "--uts",
+        "--ipc",
+        "--pid",
+        "--fork",
+        "--mount-proc",
+    ]);
     if !util::is_root() {
         cmd.args(["--user", "--map-root-user"]);
     }
@@ -88,7 +95,10 @@ fn pid_1_hostname_and_just_the_roots_entries() {
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("1"));
     assert_eq!(lines.next(), Some("kernfd"));
-    assert_eq!(lines.map(str::to_owned).collect::<Vec<_>>(), expected_root());
+    assert_eq!(
+        lines.map(str::to_owned).collect::<Vec<_>>(),
+        expected_root()
+    );
     assert_eq!(host_state(), before, "host name and mount table unchanged");
     // unshare agrees on the pid and, given the name, on the host name.
     let Some(mut u) = unshare() else {
@@ -109,7 +119,13 @@ fn hostname_option_and_isolation() {
     let before = host_state();
     let o = run_container(
         &bin,
-        &["--hostname", "box-1", "--", "cat", "/proc/sys/kernel/hostname"],
+        &[
+            "--hostname",
+            "box-1",
+            "--",
+            "cat",
+            "/proc/sys/kernel/hostname",
+        ],
     );
     assert_eq!(o.stdout, b"box-1\n", "{o:?}");
     // Any bytes, as the kernel allows.
@@ -141,7 +157,9 @@ fn exit_status_is_the_commands_like_unshare() {
     }
     // Not found: 127; not executable: 126; usage: 125.
     assert_eq!(
-        run_container(&bin, &["--", "/nonexistent/command"]).status.code(),
+        run_container(&bin, &["--", "/nonexistent/command"])
+            .status
+            .code(),
         Some(127)
     );
     assert_eq!(
@@ -150,7 +168,10 @@ fn exit_status_is_the_commands_like_unshare() {
     );
     assert_eq!(run_container(&bin, &["true"]).status.code(), Some(125));
     assert_eq!(run_container(&bin, &["--"]).status.code(), Some(125));
-    assert_eq!(run_container(&bin, &["--hostname"]).status.code(), Some(125));
+    assert_eq!(
+        run_container(&bin, &["--hostname"]).status.code(),
+        Some(125)
+    );
 }
 
 /// The pid of the first child of `pid` (the command inside, seen from the
@@ -264,7 +285,12 @@ fn usr_is_read_only_and_tmp_writable() {
     }
     let o = run_container(
         &bin,
-        &["--", "/bin/sh", "-c", "echo hi > /tmp/f && cat /tmp/f && echo x > /dev/null"],
+        &[
+            "--",
+            "/bin/sh",
+            "-c",
+            "echo hi > /tmp/f && cat /tmp/f && echo x > /dev/null",
+        ],
     );
     assert_eq!(o.stdout, b"hi\n", "{o:?}");
 }

@@ -7,6 +7,8 @@ mod util;
 
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
 use kernfd::mount::{
@@ -65,8 +67,7 @@ fn write_errno(dir: &Path) -> Option<Errno> {
 fn mountinfo(path: &Path) -> Option<String> {
     let text = std::fs::read_to_string("/proc/thread-self/mountinfo").unwrap();
     text.lines()
-        .filter(|l| l.split(' ').nth(4) == Some(path.to_str().unwrap()))
-        .last()
+        .rfind(|l| l.split(' ').nth(4) == Some(path.to_str().unwrap()))
         .map(str::to_owned)
 }
 
@@ -93,8 +94,8 @@ fn bad_fd() -> BorrowedFd<'static> {
 #[test]
 fn mount_tmpfs_then_umount() {
     in_mount_ns!("mount_tmpfs_then_umount");
-    let s = scratch();
-    let a = mkdir(&s, "a");
+    let base = scratch();
+    let a = mkdir(&base, "a");
     mount::mount(
         "kernfd-test",
         &a,
@@ -106,7 +107,10 @@ fn mount_tmpfs_then_umount() {
     assert!(is_tmpfs(&a));
     let line = mountinfo(&a).unwrap();
     assert!(line.contains("nosuid,nodev"), "{line}");
-    assert!(line.contains("kernfd-test") && line.contains("size=1024k"), "{line}");
+    assert!(
+        line.contains("kernfd-test") && line.contains("size=1024k"),
+        "{line}"
+    );
     assert_eq!(write_errno(&a), None);
     mount::umount2(&a, UnmountFlags::empty()).unwrap();
     assert!(!a.join("probe").exists());
@@ -118,7 +122,13 @@ fn mount_tmpfs_then_umount() {
         Err(Errno::NODEV)
     );
     assert_eq!(
-        mount::mount("none", s.join("missing"), "tmpfs", MountFlags::empty(), None),
+        mount::mount(
+            "none",
+            base.join("missing"),
+            "tmpfs",
+            MountFlags::empty(),
+            None
+        ),
         Err(Errno::NOENT)
     );
     assert_eq!(
@@ -133,7 +143,13 @@ fn mount_tmpfs_then_umount() {
     );
     // A bad option reaches tmpfs: EINVAL.
     assert_eq!(
-        mount::mount("none", &a, "tmpfs", MountFlags::empty(), Some(c"nosuchopt=1")),
+        mount::mount(
+            "none",
+            &a,
+            "tmpfs",
+            MountFlags::empty(),
+            Some(c"nosuchopt=1")
+        ),
         Err(Errno::INVAL)
     );
 }
@@ -141,27 +157,30 @@ fn mount_tmpfs_then_umount() {
 #[test]
 fn bind_and_recursive_bind() {
     in_mount_ns!("bind_and_recursive_bind");
-    let s = scratch();
-    let a = mkdir(&s, "a");
+    let base = scratch();
+    let a = mkdir(&base, "a");
     std::fs::write(a.join("top"), b"1").unwrap();
     let sub = mkdir(&a, "sub");
     tmpfs(&sub);
     std::fs::write(sub.join("inner"), b"2").unwrap();
-    let b = mkdir(&s, "b");
-    let c = mkdir(&s, "c");
+    let b = mkdir(&base, "b");
+    let c = mkdir(&base, "c");
     mount::bind(&a, &b).unwrap();
     assert!(b.join("top").exists());
-    assert!(!b.join("sub/inner").exists(), "plain bind leaves submounts out");
+    assert!(
+        !b.join("sub/inner").exists(),
+        "plain bind leaves submounts out"
+    );
     mount::bind_recursive(&a, &c).unwrap();
     assert!(c.join("sub/inner").exists(), "recursive bind brings them");
     // A file can be bound onto a file.
-    std::fs::write(s.join("f1"), b"one").unwrap();
-    std::fs::write(s.join("f2"), b"two").unwrap();
-    mount::bind(s.join("f1"), s.join("f2")).unwrap();
-    assert_eq!(std::fs::read(s.join("f2")).unwrap(), b"one");
-    assert_eq!(mount::bind(s.join("missing"), &b), Err(Errno::NOENT));
+    std::fs::write(base.join("f1"), b"one").unwrap();
+    std::fs::write(base.join("f2"), b"two").unwrap();
+    mount::bind(base.join("f1"), base.join("f2")).unwrap();
+    assert_eq!(std::fs::read(base.join("f2")).unwrap(), b"one");
+    assert_eq!(mount::bind(base.join("missing"), &b), Err(Errno::NOENT));
     assert_eq!(
-        mount::bind_recursive(&a, s.join("missing")),
+        mount::bind_recursive(&a, base.join("missing")),
         Err(Errno::NOENT)
     );
 }
@@ -169,9 +188,9 @@ fn bind_and_recursive_bind() {
 #[test]
 fn read_only_remounts_give_erofs() {
     in_mount_ns!("read_only_remounts_give_erofs");
-    let s = scratch();
-    let a = mkdir(&s, "a");
-    let b = mkdir(&s, "b");
+    let base = scratch();
+    let a = mkdir(&base, "a");
+    let b = mkdir(&base, "b");
     mount::bind(&a, &b).unwrap();
     mount::remount_bind(&b, MountFlags::RDONLY).unwrap();
     assert_eq!(write_errno(&b), Some(Errno::ROFS));
@@ -180,9 +199,9 @@ fn read_only_remounts_give_erofs() {
     mount::remount_bind(&b, MountFlags::empty()).unwrap();
     assert_eq!(write_errno(&b), None);
     // The superblock itself: every mount of it goes read-only.
-    let c = mkdir(&s, "c");
+    let c = mkdir(&base, "c");
     tmpfs(&c);
-    let d = mkdir(&s, "d");
+    let d = mkdir(&base, "d");
     mount::bind(&c, &d).unwrap();
     mount::remount(&c, MountFlags::RDONLY, None).unwrap();
     assert_eq!(write_errno(&c), Some(Errno::ROFS));
@@ -195,7 +214,7 @@ fn read_only_remounts_give_erofs() {
         Err(Errno::INVAL)
     );
     assert_eq!(
-        mount::remount(s.join("missing"), MountFlags::RDONLY, None),
+        mount::remount(base.join("missing"), MountFlags::RDONLY, None),
         Err(Errno::NOENT)
     );
 }
@@ -203,12 +222,12 @@ fn read_only_remounts_give_erofs() {
 #[test]
 fn propagation_types() {
     in_mount_ns!("propagation_types");
-    let s = scratch();
-    let a = mkdir(&s, "a");
+    let base = scratch();
+    let a = mkdir(&base, "a");
     tmpfs(&a);
     mount::set_propagation(&a, Propagation::Shared, false).unwrap();
     assert!(mount_opts(&a).1.contains("shared:"));
-    let b = mkdir(&s, "b");
+    let b = mkdir(&base, "b");
     mount::bind(&a, &b).unwrap(); // b joins a's peer group
     mkdir(&a, "x");
     tmpfs(&a.join("x"));
@@ -232,18 +251,18 @@ fn propagation_types() {
     // Unbindable: a bind of it fails.
     mount::set_propagation(&a, Propagation::Unbindable, false).unwrap();
     assert!(mount_opts(&a).1.contains("unbindable"));
-    let c = mkdir(&s, "c");
+    let c = mkdir(&base, "c");
     assert_eq!(mount::bind(&a, &c), Err(Errno::INVAL));
     // Through mount() with the raw flags too.
     mount::mount("", &a, "", MountFlags::SHARED | MountFlags::REC, None).unwrap();
     assert!(mount_opts(&a.join("x")).1.contains("shared:"));
     // Not a mount point, missing.
     assert_eq!(
-        mount::set_propagation(s.join("c"), Propagation::Private, false),
+        mount::set_propagation(base.join("c"), Propagation::Private, false),
         Err(Errno::INVAL)
     );
     assert_eq!(
-        mount::set_propagation(s.join("missing"), Propagation::Private, false),
+        mount::set_propagation(base.join("missing"), Propagation::Private, false),
         Err(Errno::NOENT)
     );
 }
@@ -251,9 +270,9 @@ fn propagation_types() {
 #[test]
 fn move_mount_legacy_moves() {
     in_mount_ns!("move_mount_legacy_moves");
-    let s = scratch();
-    let a = mkdir(&s, "a");
-    let b = mkdir(&s, "b");
+    let base = scratch();
+    let a = mkdir(&base, "a");
+    let b = mkdir(&base, "b");
     tmpfs(&a);
     std::fs::write(a.join("f"), b"moved").unwrap();
     mount::move_mount_legacy(&a, &b).unwrap();
@@ -265,8 +284,8 @@ fn move_mount_legacy_moves() {
 #[test]
 fn umount2_flags() {
     in_mount_ns!("umount2_flags");
-    let s = scratch();
-    let a = mkdir(&s, "a");
+    let base = scratch();
+    let a = mkdir(&base, "a");
     tmpfs(&a);
     // Busy: an open directory inside.
     let dir = std::fs::File::open(&a).unwrap();
@@ -290,12 +309,12 @@ fn umount2_flags() {
     mount::umount2(&a, UnmountFlags::FORCE).unwrap();
     // NOFOLLOW: a symlink to a mount point is not one.
     tmpfs(&a);
-    std::os::unix::fs::symlink(&a, s.join("link")).unwrap();
+    std::os::unix::fs::symlink(&a, base.join("link")).unwrap();
     assert_eq!(
-        mount::umount2(s.join("link"), UnmountFlags::NOFOLLOW),
+        mount::umount2(base.join("link"), UnmountFlags::NOFOLLOW),
         Err(Errno::INVAL)
     );
-    mount::umount2(s.join("link"), UnmountFlags::empty()).unwrap();
+    mount::umount2(base.join("link"), UnmountFlags::empty()).unwrap();
     assert!(mountinfo(&a).is_none());
     // Unknown flag, missing path, not a mount point.
     tmpfs(&a);
@@ -304,10 +323,10 @@ fn umount2_flags() {
         Err(Errno::INVAL)
     );
     assert_eq!(
-        mount::umount2(s.join("missing"), UnmountFlags::empty()),
+        mount::umount2(base.join("missing"), UnmountFlags::empty()),
         Err(Errno::NOENT)
     );
-    let plain = mkdir(&s, "plain");
+    let plain = mkdir(&base, "plain");
     assert_eq!(
         mount::umount2(&plain, UnmountFlags::empty()),
         Err(Errno::INVAL)
@@ -317,8 +336,8 @@ fn umount2_flags() {
 #[test]
 fn pivot_root_then_detach_the_old_root() {
     in_mount_ns!("pivot_root_then_detach_the_old_root");
-    let s = scratch();
-    let new = mkdir(&s, "new");
+    let base = scratch();
+    let new = mkdir(&base, "new");
     tmpfs(&new);
     std::fs::write(new.join("marker"), b"new root").unwrap();
     mkdir(&new, "old");
@@ -341,8 +360,8 @@ fn pivot_root_then_detach_the_old_root() {
 #[test]
 fn pivot_root_dot_dot() {
     in_mount_ns!("pivot_root_dot_dot");
-    let s = scratch();
-    let new = mkdir(&s, "new");
+    let base = scratch();
+    let new = mkdir(&base, "new");
     tmpfs(&new);
     std::fs::write(new.join("marker"), b"x").unwrap();
     std::env::set_current_dir(&new).unwrap();
@@ -356,34 +375,31 @@ fn pivot_root_dot_dot() {
 #[test]
 fn pivot_root_misuse() {
     in_mount_ns!("pivot_root_misuse");
-    let s = scratch();
-    let plain = mkdir(&s, "plain/old");
-    let new = mkdir(&s, "new");
+    let base = scratch();
+    let plain = mkdir(&base, "plain/old");
+    let new = mkdir(&base, "new");
     tmpfs(&new);
     mkdir(&new, "old");
     // new_root not a mount point.
     assert_eq!(
-        mount::pivot_root(s.join("plain"), &plain),
+        mount::pivot_root(base.join("plain"), &plain),
         Err(Errno::INVAL)
     );
     // put_old not at or below new_root.
     assert_eq!(mount::pivot_root(&new, &plain), Err(Errno::INVAL));
     assert_eq!(
-        mount::pivot_root(s.join("missing"), new.join("old")),
+        mount::pivot_root(base.join("missing"), new.join("old")),
         Err(Errno::NOENT)
     );
-    std::fs::write(s.join("file"), b"").unwrap();
+    std::fs::write(base.join("file"), b"").unwrap();
     assert_eq!(
-        mount::pivot_root(s.join("file"), new.join("old")),
+        mount::pivot_root(base.join("file"), new.join("old")),
         Err(Errno::NOTDIR)
     );
     // A shared new_root parent is refused too.
-    mount::set_propagation(&s, Propagation::Shared, false).unwrap();
-    assert_eq!(
-        mount::pivot_root(&new, new.join("old")),
-        Err(Errno::INVAL)
-    );
-    mount::set_propagation(&s, Propagation::Private, false).unwrap();
+    mount::set_propagation(&base, Propagation::Shared, false).unwrap();
+    assert_eq!(mount::pivot_root(&new, new.join("old")), Err(Errno::INVAL));
+    mount::set_propagation(&base, Propagation::Private, false).unwrap();
     // new_root is the current root: busy. In a user namespace the root
     // mount is locked (and pivot_root hands the lock to the new root), which
     // the kernel checks first and reports as EINVAL.
@@ -410,13 +426,15 @@ fn in_initial_user_ns() -> bool {
 #[test]
 fn new_mount_api_owned() {
     in_mount_ns!("new_mount_api_owned");
-    let s = scratch();
-    let a = mkdir(&s, "a");
+    let base = scratch();
+    let a = mkdir(&base, "a");
     let fs = FsContext::new("tmpfs").unwrap();
     fs.set_string("size", "1m").unwrap();
     fs.set_string("mode", "0755").unwrap();
     fs.create().unwrap();
-    let mnt = fs.mount(MountAttrFlags::RDONLY | MountAttrFlags::NOEXEC).unwrap();
+    let mnt = fs
+        .mount(MountAttrFlags::RDONLY | MountAttrFlags::NOEXEC)
+        .unwrap();
     mnt.attach(&a).unwrap();
     assert!(is_tmpfs(&a));
     assert_eq!(write_errno(&a), Some(Errno::ROFS));
@@ -440,25 +458,34 @@ fn new_mount_api_owned() {
     );
     // fsmount before create: EINVAL.
     assert_eq!(
-        fs.mount(MountAttrFlags::empty()).err().and_then(|e| e.errno()),
+        fs.mount(MountAttrFlags::empty())
+            .err()
+            .and_then(|e| e.errno()),
         Some(Errno::INVAL)
     );
     // A flag parameter: "ro" makes the superblock read-only.
     fs.set_flag("ro").unwrap();
     fs.create().unwrap();
-    let b = mkdir(&s, "b");
-    fs.mount(MountAttrFlags::empty()).unwrap().attach(&b).unwrap();
+    let b = mkdir(&base, "b");
+    fs.mount(MountAttrFlags::empty())
+        .unwrap()
+        .attach(&b)
+        .unwrap();
     assert_eq!(write_errno(&b), Some(Errno::ROFS));
     // A context mounts once.
     let m = fs.mount(MountAttrFlags::empty());
-    assert_eq!(m.err().and_then(|e| e.errno()), Some(Errno::BUSY), "one fsmount per context");
+    assert_eq!(
+        m.err().and_then(|e| e.errno()),
+        Some(Errno::BUSY),
+        "one fsmount per context"
+    );
     // fspick + reconfigure: make b's superblock writable again.
     let picked = FsContext::pick(&b).unwrap();
     picked.set_flag("rw").unwrap();
     picked.reconfigure().unwrap();
     assert_eq!(write_errno(&b), None);
     assert_eq!(
-        FsContext::pick(s.join("missing")).err(),
+        FsContext::pick(base.join("missing")).err(),
         Some(Error::Os {
             call: "fspick",
             errno: Errno::NOENT
@@ -469,8 +496,8 @@ fn new_mount_api_owned() {
 #[test]
 fn new_mount_api_one_to_one() {
     in_mount_ns!("new_mount_api_one_to_one");
-    let s = scratch();
-    let a = mkdir(&s, "a");
+    let base = scratch();
+    let a = mkdir(&base, "a");
     let fs = mount::fsopen("tmpfs", FsOpenFlags::CLOEXEC).unwrap();
     mount::fsconfig(&fs, FsConfig::String(c"size", c"64k")).unwrap();
     // tmpfs takes no binary, path or fd parameters: the kernel says so.
@@ -490,11 +517,11 @@ fn new_mount_api_one_to_one() {
     assert!(is_tmpfs(&a));
     assert!(mount_opts(&a).0.contains("nodev"));
     // move_mount of an attached mount by path: moves it.
-    let b = mkdir(&s, "b");
+    let b = mkdir(&base, "b");
     mount::move_mount(CWD, &a, CWD, &b, MoveMountFlags::empty()).unwrap();
     assert!(is_tmpfs(&b) && !is_tmpfs(&a));
     assert_eq!(
-        mount::move_mount(CWD, s.join("missing"), CWD, &a, MoveMountFlags::empty()),
+        mount::move_mount(CWD, base.join("missing"), CWD, &a, MoveMountFlags::empty()),
         Err(Errno::NOENT)
     );
     assert_eq!(
@@ -503,12 +530,7 @@ fn new_mount_api_one_to_one() {
     );
     // fspick the moved mount, by descriptor and empty path.
     let dir = std::fs::File::open(&b).unwrap();
-    let picked = mount::fspick(
-        &dir,
-        "",
-        FsPickFlags::CLOEXEC | FsPickFlags::EMPTY_PATH,
-    )
-    .unwrap();
+    let picked = mount::fspick(&dir, "", FsPickFlags::CLOEXEC | FsPickFlags::EMPTY_PATH).unwrap();
     mount::fsconfig(&picked, FsConfig::Flag(c"ro")).unwrap();
     mount::fsconfig(&picked, FsConfig::Reconfigure).unwrap();
     assert_eq!(write_errno(&b), Some(Errno::ROFS));
@@ -518,7 +540,10 @@ fn new_mount_api_one_to_one() {
     );
     // fsconfig, fsmount on a descriptor that is no context; on none.
     assert_eq!(mount::fsconfig(&dir, FsConfig::Create), Err(Errno::INVAL));
-    assert_eq!(mount::fsconfig(bad_fd(), FsConfig::Create), Err(Errno::BADF));
+    assert_eq!(
+        mount::fsconfig(bad_fd(), FsConfig::Create),
+        Err(Errno::BADF)
+    );
     assert_eq!(
         mount::fsmount(bad_fd(), FsMountFlags::empty(), MountAttrFlags::empty()).err(),
         Some(Errno::BADF)
@@ -534,12 +559,12 @@ fn new_mount_api_one_to_one() {
 #[test]
 fn fsconfig_fd_and_path_parameters() {
     in_mount_ns!("fsconfig_fd_and_path_parameters");
-    let s = scratch();
-    let lower = mkdir(&s, "lower");
+    let base = scratch();
+    let lower = mkdir(&base, "lower");
     std::fs::write(lower.join("from-lower"), b"l").unwrap();
-    let upper = mkdir(&s, "upper");
-    let work = mkdir(&s, "work");
-    let merged = mkdir(&s, "merged");
+    let upper = mkdir(&base, "upper");
+    let work = mkdir(&base, "work");
+    let merged = mkdir(&base, "merged");
     let fs = match mount::fsopen("overlay", FsOpenFlags::CLOEXEC) {
         Err(Errno::NODEV) => skip!("no overlay filesystem in this kernel"),
         r => r.unwrap(),
@@ -557,10 +582,7 @@ fn fsconfig_fd_and_path_parameters() {
     mount::fsconfig(&fs, FsConfig::Path(c"upperdir", root.as_fd(), &upper_rel))
         .or_else(|_| {
             // Older overlay takes only strings for upperdir.
-            mount::fsconfig(
-                &fs,
-                FsConfig::String(c"upperdir", &cstr(&upper)),
-            )
+            mount::fsconfig(&fs, FsConfig::String(c"upperdir", &cstr(&upper)))
         })
         .unwrap();
     mount::fsconfig(&fs, FsConfig::Path(c"workdir", root.as_fd(), &work_rel))
@@ -574,7 +596,7 @@ fn fsconfig_fd_and_path_parameters() {
     assert!(upper.join("new").exists());
     // PathEmpty names the descriptor's own file; overlay wants a dir.
     let r = mount::fsconfig(
-        &mount::fsopen("overlay", FsOpenFlags::CLOEXEC).unwrap(),
+        mount::fsopen("overlay", FsOpenFlags::CLOEXEC).unwrap(),
         FsConfig::PathEmpty(c"lowerdir+", lower_fd.as_fd()),
     );
     assert!(r.is_ok() || r == Err(Errno::INVAL), "{r:?}");
@@ -587,8 +609,8 @@ fn cstr(p: &Path) -> std::ffi::CString {
 #[test]
 fn open_tree_and_mount_setattr() {
     in_mount_ns!("open_tree_and_mount_setattr");
-    let s = scratch();
-    let a = mkdir(&s, "a");
+    let base = scratch();
+    let a = mkdir(&base, "a");
     tmpfs(&a);
     mkdir(&a, "sub");
     tmpfs(&a.join("sub"));
@@ -603,14 +625,14 @@ fn open_tree_and_mount_setattr() {
         true,
     )
     .unwrap();
-    let b = mkdir(&s, "b");
+    let b = mkdir(&base, "b");
     copy.attach(&b).unwrap();
     assert!(b.join("sub/inner").exists());
     assert_eq!(write_errno(&b), Some(Errno::ROFS));
     assert_eq!(write_errno(&b.join("sub")), Some(Errno::ROFS), "recursive");
     assert_eq!(write_errno(&a), None, "the original is untouched");
     // Non-recursive clone: no submount.
-    let c = mkdir(&s, "c");
+    let c = mkdir(&base, "c");
     Mount::clone_tree(&a, false).unwrap().attach(&c).unwrap();
     assert!(!c.join("sub/inner").exists());
     // mount_setattr by path: clear RDONLY on b, set NOSUID, propagation.
@@ -630,7 +652,11 @@ fn open_tree_and_mount_setattr() {
     let (opts, prop) = mount_opts(&b);
     assert!(opts.starts_with("rw,nosuid"), "{opts}");
     assert!(prop.contains("shared:"), "{prop}");
-    assert_eq!(write_errno(&b.join("sub")), Some(Errno::ROFS), "not recursive");
+    assert_eq!(
+        write_errno(&b.join("sub")),
+        Some(Errno::ROFS),
+        "not recursive"
+    );
     // Atime mode: clear the field, set one mode.
     mount::mount_setattr(
         CWD,
@@ -648,13 +674,26 @@ fn open_tree_and_mount_setattr() {
     let handle = mount::open_tree(CWD, &a, OpenTreeFlags::CLOEXEC).unwrap();
     assert!(rustix::fs::fstatfs(&handle).unwrap().f_type == 0x0102_1994);
     assert_eq!(
-        mount::open_tree(CWD, s.join("missing"), OpenTreeFlags::CLOEXEC).err(),
+        mount::open_tree(CWD, base.join("missing"), OpenTreeFlags::CLOEXEC).err(),
         Some(Errno::NOENT)
     );
     assert_eq!(
         mount::open_tree(bad_fd(), "rel", OpenTreeFlags::CLONE).err(),
         Some(Errno::BADF)
     );
+}
+
+#[test]
+fn mount_setattr_and_open_tree_errors() {
+    in_mount_ns!("mount_setattr_and_open_tree_errors");
+    let base = scratch();
+    let a = mkdir(&base, "a");
+    tmpfs(&a);
+    let b = mkdir(&base, "b");
+    tmpfs(&b);
+    mkdir(&b, "sub");
+    let c = mkdir(&base, "c");
+    tmpfs(&c);
     // Errors.
     let set_ro = MountAttr {
         set: MountAttrFlags::RDONLY,
@@ -663,12 +702,12 @@ fn open_tree_and_mount_setattr() {
     mount::mount_setattr(CWD, &c, SetAttrFlags::empty(), &set_ro).unwrap();
     assert_eq!(write_errno(&c), Some(Errno::ROFS));
     assert_eq!(
-        mount::mount_setattr(CWD, s.join("b/sub/inner"), SetAttrFlags::empty(), &set_ro),
+        mount::mount_setattr(CWD, base.join("b/sub"), SetAttrFlags::empty(), &set_ro),
         Err(Errno::INVAL),
         "not a mount point"
     );
     assert_eq!(
-        mount::mount_setattr(CWD, s.join("missing"), SetAttrFlags::empty(), &set_ro),
+        mount::mount_setattr(CWD, base.join("missing"), SetAttrFlags::empty(), &set_ro),
         Err(Errno::NOENT)
     );
     assert_eq!(
@@ -694,7 +733,10 @@ fn open_tree_and_mount_setattr() {
     };
     let detached = Mount::clone_tree(&a, false).unwrap();
     assert_eq!(
-        detached.set_attr(&idmap, false).err().and_then(|e| e.errno()),
+        detached
+            .set_attr(&idmap, false)
+            .err()
+            .and_then(|e| e.errno()),
         Some(Errno::INVAL)
     );
     assert_eq!(
@@ -725,7 +767,7 @@ fn open_tree_and_mount_setattr() {
         Some(Errno::INVAL)
     );
     assert_eq!(
-        Mount::clone_tree(s.join("missing"), false).err(),
+        Mount::clone_tree(base.join("missing"), false).err(),
         Some(Error::Os {
             call: "open_tree",
             errno: Errno::NOENT
@@ -741,10 +783,8 @@ fn idmapped_tmpfs() {
         skip!("an idmapping needs a second uid mapped; a user namespace maps only ours");
     }
     in_mount_ns!("idmapped_tmpfs");
-    use std::os::unix::fs::MetadataExt;
-    use std::os::unix::process::CommandExt;
-    let s = scratch();
-    let a = mkdir(&s, "a");
+    let base = scratch();
+    let a = mkdir(&base, "a");
     tmpfs(&a);
     std::fs::write(a.join("f"), b"x").unwrap();
     assert_eq!(std::fs::metadata(a.join("f")).unwrap().uid(), 0);
@@ -781,7 +821,7 @@ fn idmapped_tmpfs() {
         }
         r => r.unwrap(),
     }
-    let b = mkdir(&s, "b");
+    let b = mkdir(&base, "b");
     detached.attach(&b).unwrap();
     let _ = holder.kill();
     let _ = holder.wait();
@@ -823,10 +863,7 @@ fn eperm_without_cap_sys_admin() {
             errno: Errno::PERM
         })
     );
-    assert_eq!(
-        mount::fspick(CWD, "/", FsPickFlags::CLOEXEC).err(),
-        perm
-    );
+    assert_eq!(mount::fspick(CWD, "/", FsPickFlags::CLOEXEC).err(), perm);
     assert_eq!(
         mount::open_tree(CWD, "/", OpenTreeFlags::CLONE | OpenTreeFlags::CLOEXEC).err(),
         perm

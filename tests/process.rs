@@ -49,10 +49,10 @@ fn raw_clone_report() -> (i32, [i32; 2]) {
     assert!(ret >= 0, "clone failed");
     if ret == 0 {
         let pid = process::getpid().as_raw_nonzero().get();
-        let ppid = process::getppid().map_or(0, |p| p.as_raw_nonzero().get());
+        let parent = process::getppid().map_or(0, |p| p.as_raw_nonzero().get());
         let mut msg = [0_u8; 8];
         msg[..4].copy_from_slice(&pid.to_ne_bytes());
-        msg[4..].copy_from_slice(&ppid.to_ne_bytes());
+        msg[4..].copy_from_slice(&parent.to_ne_bytes());
         let ok = rustix::io::write(&w, &msg) == Ok(8);
         // SAFETY: ends the cloned child without running the parent's
         // destructors or atexit handlers.
@@ -63,10 +63,8 @@ fn raw_clone_report() -> (i32, [i32; 2]) {
     assert_eq!(rustix::io::read(&r, &mut msg), Ok(8));
     let mut status = 0;
     // SAFETY: waits for the child just created; `status` is a valid int.
-    assert_eq!(
-        unsafe { libc::waitpid(ret as i32, &mut status, 0) },
-        ret as i32
-    );
+    let waited = unsafe { libc::waitpid(ret as i32, &raw mut status, 0) };
+    assert_eq!(waited, ret as i32);
     assert_eq!(status, 0);
     (
         ret as i32,
@@ -80,10 +78,10 @@ fn raw_clone_report() -> (i32, [i32; 2]) {
 #[test]
 fn getpid_after_raw_clone_is_the_kernels() {
     let me = process::getpid().as_raw_nonzero().get();
-    let (child, [pid, ppid]) = raw_clone_report();
+    let (child, [pid, parent]) = raw_clone_report();
     assert_eq!(pid, child, "the child's getpid is its new pid");
     assert_ne!(pid, me);
-    assert_eq!(ppid, me);
+    assert_eq!(parent, me);
     // And the parent's answer did not change either.
     assert_eq!(process::getpid().as_raw_nonzero().get(), me);
 }
@@ -102,10 +100,10 @@ fn getpid_in_a_new_pid_namespace_is_1() {
     // before exec, it would have stopped libtest from starting the thread).
     process::unshare(NamespaceFlags::NEWPID).unwrap();
     // That child is PID 1 there and its parent is outside (getppid 0).
-    let (child, [pid, ppid]) = raw_clone_report();
+    let (child, [pid, parent]) = raw_clone_report();
     assert!(child > 1);
     assert_eq!(pid, 1);
-    assert_eq!(ppid, 0);
+    assert_eq!(parent, 0);
 }
 
 #[test]
@@ -123,10 +121,13 @@ fn unshare_uts_then_setns_back() {
     kernfd::hostname::sethostname(b"second").unwrap();
     assert_ne!(
         std::fs::read_link("/proc/thread-self/ns/uts").unwrap(),
-        std::fs::read_link("/proc/self/fd/".to_owned() + &{
-            use std::os::fd::AsRawFd;
-            first.as_raw_fd().to_string()
-        })
+        std::fs::read_link(
+            "/proc/self/fd/".to_owned()
+                + &{
+                    use std::os::fd::AsRawFd;
+                    first.as_raw_fd().to_string()
+                }
+        )
         .unwrap()
     );
     // The wrong type: EINVAL, and nothing moved.

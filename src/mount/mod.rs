@@ -439,9 +439,7 @@ pub fn mount_setattr(
     let kattr = linux_raw_sys::general::mount_attr {
         attr_set: u64::from(attr.set.bits()),
         attr_clr: u64::from(attr.clear.bits()),
-        propagation: attr
-            .propagation
-            .map_or(0, |p| u64::from(p.flags().bits())),
+        propagation: attr.propagation.map_or(0, |p| u64::from(p.flags().bits())),
         // Read only with IDMAP. Not 0 for `None`, which would name stdin:
         // a value above INT_MAX, which the kernel refuses with EINVAL.
         userns_fd: attr.userns.map_or(u64::MAX, |fd| fd.as_raw_fd() as u64),

@@ -324,7 +324,10 @@ pub fn drop_to_nobody() {
 pub fn example_bin(name: &str) -> std::path::PathBuf {
     use std::path::Path;
     let exe = std::env::current_exe().expect("current_exe");
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
     let bin = profile_dir.join("examples").join(name);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
