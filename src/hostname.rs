@@ -12,10 +12,10 @@
 //!   as they are and return its errno (a name over 64 bytes is the
 //!   kernel's `EINVAL`);
 //! - [`set_hostname`] and [`set_domainname`] check the 64-byte rule first
-//!   and return [`Error::Rule`](crate::Error::Rule) with
+//!   and return [`Error::Rule`] with
 //!   [`Rule::HostnameTooLong`] or [`Rule::DomainnameTooLong`], naming the
 //!   rule instead of a bare `EINVAL`; a kernel refusal is an
-//!   [`Error::Os`](crate::Error::Os) naming the call.
+//!   [`Error::Os`] naming the call.
 //!
 //! [`gethostname`] and [`getdomainname`] copy into caller storage (no heap)
 //! and return the bytes; [`hostname`] and [`domainname`] return a [`Name`]
