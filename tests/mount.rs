@@ -554,8 +554,11 @@ fn new_mount_api_one_to_one() {
     );
 }
 
-/// An overlay from descriptors and paths: the success paths of
-/// `FSCONFIG_SET_FD` and `FSCONFIG_SET_PATH`.
+/// An overlay built with a descriptor parameter: the success path of
+/// `FSCONFIG_SET_FD`. The path commands reach the kernel, whose VFS takes
+/// them; no filesystem a test can mount accepts a parameter of path type
+/// (overlay's directories are strings or files), so the filesystem's
+/// answer to them is `EINVAL`.
 #[test]
 fn fsconfig_fd_and_path_parameters() {
     in_mount_ns!("fsconfig_fd_and_path_parameters");
@@ -574,32 +577,30 @@ fn fsconfig_fd_and_path_parameters() {
         Err(Errno::INVAL) => skip!("overlay takes no lowerdir+ descriptor here (before 6.13)"),
         r => r.unwrap(),
     }
+    // A descriptor that is not open: EBADF before the filesystem sees it.
+    assert_eq!(
+        mount::fsconfig(&fs, FsConfig::Fd(c"lowerdir+", bad_fd())),
+        Err(Errno::BADF)
+    );
     let root = std::fs::File::open("/").unwrap();
-    let rel = |p: &Path| {
-        std::ffi::CString::new(p.strip_prefix("/").unwrap().as_os_str().as_bytes()).unwrap()
-    };
-    let (upper_rel, work_rel) = (rel(&upper), rel(&work));
-    mount::fsconfig(&fs, FsConfig::Path(c"upperdir", root.as_fd(), &upper_rel))
-        .or_else(|_| {
-            // Older overlay takes only strings for upperdir.
-            mount::fsconfig(&fs, FsConfig::String(c"upperdir", &cstr(&upper)))
-        })
-        .unwrap();
-    mount::fsconfig(&fs, FsConfig::Path(c"workdir", root.as_fd(), &work_rel))
-        .or_else(|_| mount::fsconfig(&fs, FsConfig::String(c"workdir", &cstr(&work))))
-        .unwrap();
+    let upper_rel =
+        std::ffi::CString::new(upper.strip_prefix("/").unwrap().as_os_str().as_bytes()).unwrap();
+    assert_eq!(
+        mount::fsconfig(&fs, FsConfig::Path(c"upperdir", root.as_fd(), &upper_rel)),
+        Err(Errno::INVAL)
+    );
+    assert_eq!(
+        mount::fsconfig(&fs, FsConfig::PathEmpty(c"upperdir", root.as_fd())),
+        Err(Errno::INVAL)
+    );
+    mount::fsconfig(&fs, FsConfig::String(c"upperdir", &cstr(&upper))).unwrap();
+    mount::fsconfig(&fs, FsConfig::String(c"workdir", &cstr(&work))).unwrap();
     mount::fsconfig(&fs, FsConfig::Create).unwrap();
     let mnt = mount::fsmount(&fs, FsMountFlags::CLOEXEC, MountAttrFlags::empty()).unwrap();
     mount::move_mount(&mnt, "", CWD, &merged, MoveMountFlags::F_EMPTY_PATH).unwrap();
     assert!(merged.join("from-lower").exists());
     std::fs::write(merged.join("new"), b"u").unwrap();
     assert!(upper.join("new").exists());
-    // PathEmpty names the descriptor's own file; overlay wants a dir.
-    let r = mount::fsconfig(
-        mount::fsopen("overlay", FsOpenFlags::CLOEXEC).unwrap(),
-        FsConfig::PathEmpty(c"lowerdir+", lower_fd.as_fd()),
-    );
-    assert!(r.is_ok() || r == Err(Errno::INVAL), "{r:?}");
 }
 
 fn cstr(p: &Path) -> std::ffi::CString {
@@ -885,4 +886,45 @@ fn eperm_without_cap_sys_admin() {
         mount::move_mount(CWD, "/proc", CWD, "/tmp", MoveMountFlags::empty()).err(),
         perm
     );
+}
+
+/// The descriptor-making calls leak nothing, on success or failure, and
+/// the owned types adopt and give back their descriptors.
+#[test]
+fn no_descriptor_leaks() {
+    in_mount_ns!("no_descriptor_leaks");
+    let base = scratch();
+    let a = mkdir(&base, "a");
+    let before = util::count_fds();
+    for _ in 0..3 {
+        let fs = FsContext::new("tmpfs").unwrap();
+        fs.create().unwrap();
+        let mnt = fs.mount(MountAttrFlags::empty()).unwrap();
+        mnt.attach(&a).unwrap();
+        let _ = FsContext::new("kernfd-no-such-fs").unwrap_err();
+        let _ = FsContext::pick(base.join("missing")).unwrap_err();
+        let _ = Mount::clone_tree(base.join("missing"), true).unwrap_err();
+        let copy = Mount::clone_tree(&a, true).unwrap();
+        // Through OwnedFd and back.
+        let fd: rustix::fd::OwnedFd = copy.into();
+        let copy = Mount::from(fd);
+        copy.set_attr(
+            &MountAttr {
+                set: MountAttrFlags::NOEXEC,
+                ..MountAttr::default()
+            },
+            false,
+        )
+        .unwrap();
+        let ctx = FsContext::from(mount::fsopen("tmpfs", FsOpenFlags::CLOEXEC).unwrap());
+        ctx.set_string("size", "1m").unwrap();
+        let picked = mount::fspick(CWD, &a, FsPickFlags::CLOEXEC).unwrap();
+        drop((ctx, copy, picked, mnt, fs));
+        mount::umount2(&a, UnmountFlags::empty()).unwrap();
+    }
+    assert_eq!(util::count_fds(), before);
+    // Close-on-exec, as documented.
+    let fs = FsContext::new("tmpfs").unwrap();
+    let flags = rustix::io::fcntl_getfd(&fs).unwrap();
+    assert!(flags.contains(rustix::io::FdFlags::CLOEXEC));
 }
