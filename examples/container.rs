@@ -14,7 +14,9 @@
 //! signal if a signal killed it); `container`'s own failures exit 125, and
 //! a COMMAND that cannot be run 127 (not found) or 126. SIGINT, SIGTERM,
 //! SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to `container` are forwarded
-//! to COMMAND. The host keeps its host name and mount table: everything
+//! to COMMAND (as PID 1 of its namespace, COMMAND only sees those it has a
+//! handler for, exactly as under `unshare --fork --pid`; SIGKILL from the
+//! host always ends it). The host keeps its host name and mount table: everything
 //! happens in the new namespaces.
 //!
 //! ```text

@@ -715,6 +715,19 @@ fn mount_setattr_and_open_tree_errors() {
         mount::mount_setattr(bad_fd(), "rel", SetAttrFlags::empty(), &set_ro),
         Err(Errno::BADF)
     );
+    // Unknown flags, refused by each call.
+    assert_eq!(
+        mount::open_tree(CWD, &a, OpenTreeFlags::from_bits_retain(1 << 30)).err(),
+        Some(Errno::INVAL)
+    );
+    assert_eq!(
+        mount::fspick(CWD, &a, FsPickFlags::from_bits_retain(1 << 30)).err(),
+        Some(Errno::INVAL)
+    );
+    assert_eq!(
+        mount::move_mount(CWD, &a, CWD, &c, MoveMountFlags::from_bits_retain(1 << 30)),
+        Err(Errno::INVAL)
+    );
     let unknown = MountAttr {
         set: MountAttrFlags::from_bits_retain(1 << 30),
         ..MountAttr::default()
