@@ -39,8 +39,8 @@ pub fn getpid() -> Pid {
 }
 
 /// `getppid()`: the parent's process id, as the kernel reports it now.
-/// `None` when the parent is outside the caller's PID namespace (the
-/// kernel says 0: so it is for a namespace's PID 1). Never cached.
+/// `None` when the kernel says 0: the parent is outside the caller's PID
+/// namespace, as it always is for a namespace's PID 1. Never cached.
 ///
 /// # References
 /// [getppid(2)](https://man7.org/linux/man-pages/man2/getppid.2.html)

@@ -789,20 +789,31 @@ fn mount_setattr_and_open_tree_errors() {
     );
 }
 
-/// An idmapped tmpfs: files owned by root in the filesystem show as uid
-/// 1000 through the mount, whose user namespace maps 0 to 1000.
+/// An idmapped tmpfs. As real root: files owned by root in the filesystem
+/// show as uid 1000 through the mount, whose user namespace maps 0 to
+/// 1000. In a user namespace (one uid mapped): that namespace maps 1 to our
+/// 0, so root's files show as the overflow uid (nobody) through the mount.
 #[test]
 fn idmapped_tmpfs() {
-    if !util::is_root() {
-        skip!("an idmapping needs a second uid mapped; a user namespace maps only ours");
-    }
     in_mount_ns!("idmapped_tmpfs");
+    let (map, want) = if in_initial_user_ns() {
+        ("0 1000 1", (1000, 1000))
+    } else {
+        let overflow = |f: &str| -> u32 {
+            std::fs::read_to_string(format!("/proc/sys/fs/{f}"))
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap()
+        };
+        ("1 0 1", (overflow("overflowuid"), overflow("overflowgid")))
+    };
     let base = scratch();
     let a = mkdir(&base, "a");
     tmpfs(&a);
     std::fs::write(a.join("f"), b"x").unwrap();
     assert_eq!(std::fs::metadata(a.join("f")).unwrap().uid(), 0);
-    // A process in a new user namespace whose 0 is our 1000.
+    // A process in a new user namespace with that mapping.
     let mut holder = std::process::Command::new("/bin/sleep");
     holder.arg("30");
     // SAFETY: between fork and exec; one syscall, no allocation.
@@ -818,8 +829,8 @@ fn idmapped_tmpfs() {
     while std::fs::read_link(proc.join("ns/user")).unwrap() == ours {
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
-    std::fs::write(proc.join("uid_map"), "0 1000 1").unwrap();
-    std::fs::write(proc.join("gid_map"), "0 1000 1").unwrap();
+    std::fs::write(proc.join("uid_map"), map).unwrap();
+    std::fs::write(proc.join("gid_map"), map).unwrap();
     let userns = std::fs::File::open(proc.join("ns/user")).unwrap();
     let detached = Mount::clone_tree(&a, false).unwrap();
     let attr = MountAttr {
@@ -840,7 +851,7 @@ fn idmapped_tmpfs() {
     let _ = holder.kill();
     let _ = holder.wait();
     let meta = std::fs::metadata(b.join("f")).unwrap();
-    assert_eq!((meta.uid(), meta.gid()), (1000, 1000));
+    assert_eq!((meta.uid(), meta.gid()), want);
     assert_eq!(std::fs::metadata(a.join("f")).unwrap().uid(), 0);
     // An attached mount cannot be idmapped.
     assert_eq!(
