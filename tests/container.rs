@@ -174,13 +174,19 @@ fn exit_status_is_the_commands_like_unshare() {
     );
 }
 
-/// The pid of the first child of `pid` (the command inside, seen from the
-/// host), waiting for it to appear.
+/// The pid of a child of `pid` (the command inside, seen from the host),
+/// found by scanning `/proc/*/stat` for its parent pid, waiting for it.
 fn child_of(pid: u32) -> u32 {
     for _ in 0..500 {
-        if let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")) {
-            if let Some(c) = s.split_whitespace().next() {
-                return c.parse().unwrap();
+        for e in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+                continue;
+            };
+            let Some(after) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
+                continue;
+            };
+            if after.split(' ').nth(1) == Some(pid.to_string().as_str()) {
+                return e.file_name().to_str().unwrap().parse().unwrap();
             }
         }
         std::thread::sleep(Duration::from_millis(10));
