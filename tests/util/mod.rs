@@ -343,10 +343,13 @@ pub fn example_bin(name: &str) -> std::path::PathBuf {
             }
         }
     }
-    if bin.exists() && mtime(&bin) >= newest {
-        return bin;
-    }
     let target = profile_dir.join(format!("{name}-example-build"));
+    let built = target.join("debug/examples").join(name);
+    for candidate in [&bin, &built] {
+        if candidate.exists() && mtime(candidate) >= newest {
+            return candidate.clone();
+        }
+    }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = std::process::Command::new(cargo)
         .args(["build", "--example", name, "--target-dir"])
@@ -355,5 +358,5 @@ pub fn example_bin(name: &str) -> std::path::PathBuf {
         .status()
         .expect("run cargo build --example");
     assert!(status.success(), "cargo build --example {name} failed");
-    target.join("debug/examples").join(name)
+    built
 }
