@@ -250,6 +250,10 @@ pub enum Rule {
     /// fanotify: an errno in a `FAN_DENY_ERRNO` response must fit the
     /// kernel's 8-bit field and be one the kernel accepts.
     FanotifyDenyErrno,
+    /// hostname: a host name is at most 64 bytes (`HOST_NAME_MAX`).
+    HostnameTooLong,
+    /// hostname: an NIS domain name is at most 64 bytes.
+    DomainnameTooLong,
 }
 
 impl Rule {
@@ -261,7 +265,9 @@ impl Rule {
             | Self::FanotifyNameNeedsDirFid
             | Self::FanotifyTargetFidNeedsAll
             | Self::FanotifyPermissionNeedsContentClass
-            | Self::FanotifyDenyErrno => Errno::INVAL,
+            | Self::FanotifyDenyErrno
+            | Self::HostnameTooLong
+            | Self::DomainnameTooLong => Errno::INVAL,
         }
     }
 
@@ -280,6 +286,8 @@ impl Rule {
             Self::FanotifyDenyErrno => {
                 "fanotify: a deny errno must be between 1 and 255 and one the kernel accepts"
             }
+            Self::HostnameTooLong => "hostname: a host name is at most 64 bytes",
+            Self::DomainnameTooLong => "hostname: an NIS domain name is at most 64 bytes",
         }
     }
 }

@@ -22,6 +22,9 @@
 //! | [`signalfd`] | `signalfd(2)` |
 //! | [`timerfd`] | `timerfd_create(2)` |
 //! | [`eventfd`] | `eventfd(2)` |
+//! | [`hostname`] | `gethostname(2)`, `sethostname(2)`, the NIS domain name (UTS namespace) |
+//! | [`mount`] | `mount(2)`, `umount2(2)`, `pivot_root(2)`, the new mount API, `mount_setattr(2)` |
+//! | [`process`] | `getpid(2)`, `getppid(2)`, `gettid(2)` uncached; `unshare(2)`, `setns(2)` |
 //!
 //! # Unsafe policy
 //! - `unsafe` lives in a few places only: `raw/` (the inline-assembly
@@ -71,6 +74,9 @@ pub mod inotify;
 mod shared;
 // Until every subsystem that needs it has landed, parts of it are unused.
 pub mod eventfd;
+pub mod hostname;
+pub mod mount;
+pub mod process;
 #[allow(dead_code)]
 mod raw;
 pub mod signal;

@@ -275,3 +275,88 @@ pub fn private_mount_ns() -> Result<(), rustix::io::Errno> {
     )?;
     Ok(())
 }
+
+/// The namespaces for a test that needs `CAP_SYS_ADMIN` over `ns`: `ns`
+/// itself as root, `ns | NEWUSER` otherwise (the user namespace grants the
+/// capability over the others). `None` when this user cannot create a user
+/// namespace here (checked by starting `/bin/true` in one): skip then.
+pub fn sandbox_ns(ns: rustix::thread::UnshareFlags) -> Option<rustix::thread::UnshareFlags> {
+    use rustix::thread::UnshareFlags;
+    use std::os::unix::process::CommandExt;
+    if is_root() {
+        return Some(ns);
+    }
+    let mut cmd = std::process::Command::new("/bin/true");
+    // SAFETY: between fork and exec; one syscall, no allocation.
+    unsafe {
+        cmd.pre_exec(|| {
+            rustix::thread::unshare_unsafe(UnshareFlags::NEWUSER).map_err(std::io::Error::from)
+        });
+    }
+    let ok = cmd.status().is_ok_and(|s| s.success());
+    ok.then_some(ns | UnshareFlags::NEWUSER)
+}
+
+/// In a child made by [`in_child`]: drops every privilege for good (no
+/// supplementary groups, gid and uid 65534), so calls needing
+/// `CAP_SYS_ADMIN` fail with `EPERM`.
+pub fn drop_to_nobody() {
+    assert!(
+        std::env::var_os(CHILD_ENV).is_some(),
+        "only in a child process"
+    );
+    // SAFETY: plain syscalls on no memory but a null list; the child runs
+    // its test alone, and glibc applies the ids to every thread.
+    unsafe {
+        if is_root() {
+            assert_eq!(libc::setgroups(0, std::ptr::null()), 0);
+        }
+        assert_eq!(libc::setgid(65534), 0);
+        assert_eq!(libc::setuid(65534), 0);
+    }
+}
+
+/// The example program `name`, built for the tests: `cargo test` builds
+/// examples next to the test binaries (`target/<profile>/examples/`); when
+/// it is missing or older than its source (`cargo test --test <name>`), it
+/// is built here into a target directory of its own, so as not to wait on
+/// the lock of the running cargo.
+pub fn example_bin(name: &str) -> std::path::PathBuf {
+    use std::path::Path;
+    let exe = std::env::current_exe().expect("current_exe");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
+    let bin = profile_dir.join("examples").join(name);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let mut newest = mtime(&root.join(format!("examples/{name}.rs")));
+    let mut dirs = vec![root.join("src")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                newest = newest.max(mtime(&p));
+            }
+        }
+    }
+    let target = profile_dir.join(format!("{name}-example-build"));
+    let built = target.join("debug/examples").join(name);
+    for candidate in [&bin, &built] {
+        if candidate.exists() && mtime(candidate) >= newest {
+            return candidate.clone();
+        }
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--example", name, "--target-dir"])
+        .arg(&target)
+        .current_dir(root)
+        .status()
+        .expect("run cargo build --example");
+    assert!(status.success(), "cargo build --example {name} failed");
+    built
+}
