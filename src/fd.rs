@@ -85,9 +85,38 @@ impl AsFd for Fd {
     }
 }
 
+/// The descriptor field of an owned object: [`Fd`] for objects that are
+/// read (kept `O_NONBLOCK`), a plain `OwnedFd` for the others (mount
+/// contexts, mounts).
+pub(crate) trait FdField: AsFd {
+    /// Takes ownership of a descriptor of unknown flags.
+    fn adopt(fd: OwnedFd) -> Self;
+    /// Gives the descriptor back.
+    fn into_owned(self) -> OwnedFd;
+}
+
+impl FdField for Fd {
+    fn adopt(fd: OwnedFd) -> Self {
+        Fd::adopt(fd)
+    }
+    fn into_owned(self) -> OwnedFd {
+        Fd::into_owned(self)
+    }
+}
+
+impl FdField for OwnedFd {
+    fn adopt(fd: OwnedFd) -> Self {
+        fd
+    }
+    fn into_owned(self) -> OwnedFd {
+        self
+    }
+}
+
 /// Implements `AsFd`, `AsRawFd`, `IntoRawFd`, `FromRawFd` and
 /// `From<$ty> for OwnedFd` for a type holding its descriptor in a field `fd`
-/// of type [`Fd`] and no other field without a `Default`.
+/// (an [`FdField`]: [`Fd`] or `OwnedFd`) and built by a private
+/// `fn from_fd(fd) -> Self`.
 /// `$what` names the descriptor in `from_raw_fd`'s safety contract.
 /// (`From<OwnedFd>` is each type's own: some check what they adopt.)
 macro_rules! owned_fd_traits {
@@ -120,14 +149,14 @@ macro_rules! owned_fd_traits {
             unsafe fn from_raw_fd(fd: rustix::fd::RawFd) -> Self {
                 // SAFETY: forwarded to the caller.
                 let fd = unsafe { rustix::fd::OwnedFd::from_raw_fd(fd) };
-                Self::from_fd(crate::fd::Fd::adopt(fd))
+                Self::from_fd(crate::fd::FdField::adopt(fd))
             }
         }
 
         impl From<$ty> for rustix::fd::OwnedFd {
             /// The descriptor, `O_NONBLOCK` set (kernfd keeps it so).
             fn from(object: $ty) -> Self {
-                object.fd.into_owned()
+                crate::fd::FdField::into_owned(object.fd)
             }
         }
     };

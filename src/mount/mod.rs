@@ -484,6 +484,12 @@ pub struct FsContext {
     fd: OwnedFd,
 }
 
+impl FsContext {
+    fn from_fd(fd: OwnedFd) -> Self {
+        Self { fd }
+    }
+}
+
 crate::fd::owned_fd_traits!(FsContext, "filesystem context descriptor");
 
 impl From<OwnedFd> for FsContext {
@@ -571,6 +577,12 @@ impl FsContext {
 #[derive(Debug)]
 pub struct Mount {
     fd: OwnedFd,
+}
+
+impl Mount {
+    fn from_fd(fd: OwnedFd) -> Self {
+        Self { fd }
+    }
 }
 
 crate::fd::owned_fd_traits!(Mount, "mount descriptor");
