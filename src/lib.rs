@@ -26,6 +26,66 @@
 //! | [`mount`] | `mount(2)`, `umount2(2)`, `pivot_root(2)`, the new mount API, `mount_setattr(2)` |
 //! | [`process`] | `getpid(2)`, `getppid(2)`, `gettid(2)` uncached; `unshare(2)`, `setns(2)` |
 //!
+//! And the pieces every module shares:
+//!
+//! | item | what it is |
+//! |---|---|
+//! | [`Error`], [`Limit`], [`Rule`] | the one error of the object layer: the failing call's name, the limit and its sysctl, the rule broken |
+//! | [`Buffer`] | the caller buffers records are read into (`[u8]`, `[MaybeUninit<u8>]`, arrays, `Vec`), any alignment |
+//! | [`wait`] | `Wait` (timeout, read delay) and `Waker`, used by every reader; [`wait::Flow`] for drain callbacks |
+//! | [`rustix`] | re-exported: public signatures use its types |
+//! | `fd` (private) | the descriptor every owned object holds: `O_NONBLOCK` in the kernel, the object's blocking mode beside it |
+//! | `raw` (private) | the inline-assembly syscalls rustix lacks, x86_64 and aarch64 |
+//!
+//! The 1:1 syscall functions return the kernel's [`Errno`]; everything above
+//! them returns [`Error`]. Adding a facility follows one template:
+//! `CONTRIBUTING.md` in the repository.
+//!
+//! # One loop over several objects
+//! Every object is a descriptor, so one `epoll` set (through the re-exported
+//! rustix) serves them all:
+//! ```
+//! use std::time::Duration;
+//! use kernfd::eventfd::EventFd;
+//! use kernfd::inotify::{Inotify, WatchFlags};
+//! use kernfd::rustix::buffer::spare_capacity;
+//! use kernfd::rustix::event::epoll;
+//! use kernfd::timerfd::TimerFd;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let inotify = Inotify::new()?;
+//! inotify.set_nonblocking(true)?;
+//! inotify.add_watch(dir.path(), WatchFlags::CREATE)?;
+//! let timer = TimerFd::new()?;
+//! timer.set_after(Duration::from_millis(1), Duration::ZERO)?;
+//! let counter = EventFd::new(0)?;
+//! counter.write(1)?;
+//!
+//! let ep = epoll::create(epoll::CreateFlags::CLOEXEC)?;
+//! epoll::add(&ep, &inotify, epoll::EventData::new_u64(1), epoll::EventFlags::IN)?;
+//! epoll::add(&ep, &timer, epoll::EventData::new_u64(2), epoll::EventFlags::IN)?;
+//! epoll::add(&ep, &counter, epoll::EventData::new_u64(3), epoll::EventFlags::IN)?;
+//! std::fs::File::create(dir.path().join("new"))?;
+//!
+//! let (mut seen, mut buf) = (Vec::new(), [0_u8; 4096]);
+//! let mut ready = Vec::with_capacity(8);
+//! while seen.len() < 3 {
+//!     ready.clear();
+//!     epoll::wait(&ep, spare_capacity(&mut ready), None)?;
+//!     for ev in &ready {
+//!         match ev.data.u64() {
+//!             1 => inotify.drain(&mut buf, |_| ()).map(drop)?,
+//!             2 => timer.read().map(drop)?,
+//!             _ => counter.read().map(drop)?,
+//!         }
+//!         seen.push(ev.data.u64());
+//!     }
+//! }
+//! seen.sort();
+//! assert_eq!(seen, [1, 2, 3]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Unsafe policy
 //! - `unsafe` lives in a few places only: `raw/` (the inline-assembly
 //!   syscalls and the one function that turns a return value into an
