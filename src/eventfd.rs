@@ -210,3 +210,5 @@ impl From<OwnedFd> for EventFd {
 }
 
 crate::fd::owned_fd_traits!(EventFd, "eventfd");
+
+crate::shared::display_flags!(EventFdFlags);

@@ -35,7 +35,7 @@
 //! | [`wait`] | `Wait` (timeout, read delay) and `Waker`, used by every reader; [`wait::Flow`] for drain callbacks |
 //! | [`rustix`] | re-exported: public signatures use its types |
 //! | `fd` (private) | the descriptor every owned object holds: `O_NONBLOCK` in the kernel, the object's blocking mode beside it |
-//! | `raw` (private) | the inline-assembly syscalls rustix lacks, x86_64 and aarch64 |
+//! | `raw` (private) | the inline-assembly syscalls rustix lacks, `x86_64` and `aarch64` |
 //!
 //! The 1:1 syscall functions return the kernel's [`Errno`]; everything above
 //! them returns [`Error`]. Adding a facility follows one template:
@@ -131,6 +131,7 @@ mod error;
 pub mod fanotify;
 mod fd;
 pub mod inotify;
+mod reader;
 mod shared;
 // Until every subsystem that needs it has landed, parts of it are unused.
 pub mod eventfd;

@@ -91,6 +91,8 @@ bitflags::bitflags! {
     }
 }
 
+crate::shared::display_flags!(NamespaceFlags);
+
 /// `unshare(flags)`: moves the calling thread into new namespaces of the
 /// kinds in `ns`.
 ///

@@ -33,3 +33,49 @@ pub(crate) fn write_flags<'a>(
     }
     Ok(())
 }
+
+/// Writes bytes (a file name, which need not be UTF-8) on one line:
+/// printable ASCII as is, `'` and `\` escaped, other bytes as `\xNN`.
+pub(crate) struct ByteStr<'a>(pub(crate) &'a [u8]);
+
+impl fmt::Display for ByteStr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write;
+        for &b in self.0 {
+            match b {
+                b'\'' => f.write_str("\\'")?,
+                b'\\' => f.write_str("\\\\")?,
+                0x20..=0x7e => f.write_char(char::from(b))?,
+                _ => write!(f, "\\x{b:02x}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for ByteStr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{self}\"")
+    }
+}
+
+/// `Display` for a `bitflags` type: its named flags joined by `|`, unknown
+/// bits in hex (see [`write_flags`]).
+macro_rules! display_flags {
+    ($($ty:ty),* $(,)?) => {$(
+        impl core::fmt::Display for $ty {
+            /// The flags by name, joined by `|` (`CLOEXEC|NONBLOCK`); unknown
+            /// bits as one hex number; `0` when empty.
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                crate::shared::write_flags(
+                    f,
+                    u64::from(self.bits()),
+                    <$ty as bitflags::Flags>::FLAGS
+                        .iter()
+                        .map(|flag| (flag.name(), u64::from(flag.value().bits()))),
+                )
+            }
+        }
+    )*};
+}
+pub(crate) use display_flags;

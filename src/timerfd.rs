@@ -145,6 +145,8 @@ bitflags::bitflags! {
     }
 }
 
+crate::shared::display_flags!(TimerFdFlags);
+
 /// A timer's setting: when it next expires and how often after that.
 #[doc(alias = "itimerspec")]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

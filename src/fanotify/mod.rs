@@ -44,9 +44,11 @@
 //! [fanotify(7)](https://man7.org/linux/man-pages/man7/fanotify.7.html)
 
 mod abi;
+mod display;
 mod event;
 mod flags;
 mod owned;
+mod reader;
 #[cfg(any(test, fuzzing))]
 #[doc(hidden)]
 pub mod reference;
@@ -58,6 +60,7 @@ pub use event::{
 };
 pub use flags::{EventFlags, InitFlags, MarkFlags, MarkType};
 pub use owned::{OwnedEvent, OwnedEvents};
+pub use reader::Reader;
 
 use core::mem::MaybeUninit;
 

@@ -48,6 +48,12 @@ impl<'buf> OwnedEvents<'buf> {
         }
     }
 
+    /// Stops adopting: the events not yielded yet are left as they are (a
+    /// [`Reader`](super::Reader) keeps them for later calls).
+    pub(crate) fn disarm(&mut self) {
+        self.inner = Events::EMPTY;
+    }
+
     /// Whether no event is left.
     #[must_use]
     #[inline]

@@ -34,6 +34,7 @@
 
 mod event;
 mod flags;
+mod reader;
 #[cfg(any(test, fuzzing))]
 #[doc(hidden)]
 pub mod reference;
@@ -43,6 +44,7 @@ pub use event::{
     ParseError, ParseErrorKind, parse,
 };
 pub use flags::{EventFlags, InitFlags, WatchFlags};
+pub use reader::Reader;
 
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;

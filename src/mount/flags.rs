@@ -265,3 +265,15 @@ impl Propagation {
         }
     }
 }
+
+crate::shared::display_flags!(
+    MountFlags,
+    UnmountFlags,
+    FsOpenFlags,
+    FsPickFlags,
+    FsMountFlags,
+    MountAttrFlags,
+    MoveMountFlags,
+    OpenTreeFlags,
+    SetAttrFlags
+);

@@ -53,11 +53,13 @@
 //! # References
 //! [signalfd(2)](https://man7.org/linux/man-pages/man2/signalfd.2.html)
 
+mod reader;
 #[cfg(any(test, fuzzing))]
 #[doc(hidden)]
 pub mod reference;
 mod siginfo;
 
+pub use reader::Reader;
 pub use siginfo::{ParseError, SIGINFO_LEN, Siginfo, Siginfos, parse};
 
 use rustix::fd::{AsFd, AsRawFd, OwnedFd};
@@ -85,6 +87,8 @@ bitflags::bitflags! {
         const _ = !0;
     }
 }
+
+crate::shared::display_flags!(SignalFdFlags);
 
 fn signalfd4(fd: isize, mask: &SigSet, flags: u32) -> core::result::Result<usize, Errno> {
     let bits = mask.bits();
