@@ -108,7 +108,9 @@ fn alarm_clocks() {
                 match clock.now() {
                     Ok(d) => assert!(d > Duration::ZERO),
                     // The alarm clocks are readable only with an RTC.
-                    Err(Errno::INVAL) => eprintln!("SKIPPED {clock:?}.now(): no alarm RTC"),
+                    Err(Errno::INVAL) => {
+                        util::skipped(module_path!(), &format!("{clock:?}.now(): no alarm RTC"))
+                    }
                     Err(e) => panic!("{clock:?}.now(): {e}"),
                 }
             }
@@ -120,7 +122,10 @@ fn alarm_clocks() {
                     Some(Errno::PERM | Errno::INVAL | Errno::NODEV | Errno::NOTSUP)
                 ) =>
             {
-                eprintln!("SKIPPED {clock:?}: {e} (no CAP_WAKE_ALARM or no alarm RTC)");
+                util::skipped(
+                    module_path!(),
+                    &format!("{clock:?}: {e} (no CAP_WAKE_ALARM or no alarm RTC)"),
+                );
             }
             Err(e) => panic!("{clock:?}: {e}"),
         }
@@ -180,7 +185,10 @@ fn set_ticks_ioctl() {
             );
         }
         Err(err) if err.errno() == Some(Errno::NOTTY) => {
-            eprintln!("SKIPPED TFD_IOC_SET_TICKS: kernel built without CONFIG_CHECKPOINT_RESTORE");
+            util::skipped(
+                module_path!(),
+                "TFD_IOC_SET_TICKS: kernel built without CONFIG_CHECKPOINT_RESTORE",
+            );
         }
         Err(e) => panic!("{e}"),
     }
