@@ -17,16 +17,11 @@ fn read_and_parse_do_not_allocate() {
     if util::in_mount_ns() {
         return;
     }
-    let dir = util::tmpfs();
-    let fid = or_skip!(util::fanotify::group(
-        InitFlags::REPORT_DFID_NAME | InitFlags::REPORT_FID
-    ));
-    fid.add(
+    let (dir, fid) = or_skip!(util::fanotify::watched_tmpfs(
+        InitFlags::REPORT_DFID_NAME | InitFlags::REPORT_FID,
         MarkType::Filesystem,
         EventFlags::CREATE | EventFlags::DELETE | EventFlags::ONDIR,
-        dir.path(),
-    )
-    .unwrap();
+    ));
     let fdm = or_skip!(util::fanotify::group(
         InitFlags::CLASS_NOTIF | InitFlags::NONBLOCK
     ));

@@ -65,11 +65,7 @@ fn fd_flags(i: &Inotify) -> (bool, bool) {
     let cloexec = rustix::io::fcntl_getfd(i)
         .unwrap()
         .contains(rustix::io::FdFlags::CLOEXEC);
-    assert!(
-        rustix::fs::fcntl_getfl(i)
-            .unwrap()
-            .contains(rustix::fs::OFlags::NONBLOCK)
-    );
+    util::assert_kernel_nonblocking(i);
     (cloexec, i.is_nonblocking())
 }
 
@@ -863,35 +859,13 @@ fn eintr_is_returned_from_a_blocking_read() {
     let tid = rustix::thread::gettid();
     let i = Inotify::new().unwrap();
     let mut buf = [0_u8; 4096];
-    let kicker = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(100));
-        // SAFETY: signals our own process's reading thread.
-        unsafe {
-            libc::syscall(
-                libc::SYS_tgkill,
-                libc::getpid(),
-                tid.as_raw_nonzero().get(),
-                libc::SIGUSR1,
-            )
-        };
-    });
+    let kicker = util::signal_thread_after(tid, libc::SIGUSR1, Duration::from_millis(100));
     assert_eq!(
         i.read(&mut buf).map(|_| ()).map_err(|e| e.errno()),
         Err(Some(Errno::INTR))
     );
     let t = Wait::new().timeout(Duration::from_secs(10));
-    let kicker2 = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(100));
-        // SAFETY: as above.
-        unsafe {
-            libc::syscall(
-                libc::SYS_tgkill,
-                libc::getpid(),
-                tid.as_raw_nonzero().get(),
-                libc::SIGUSR1,
-            )
-        };
-    });
+    let kicker2 = util::signal_thread_after(tid, libc::SIGUSR1, Duration::from_millis(100));
     assert_eq!(
         i.read_wait(&mut buf, t).map(|_| ()).map_err(|e| e.errno()),
         Err(Some(Errno::INTR))

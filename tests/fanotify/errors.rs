@@ -20,7 +20,6 @@ fn error_paths_of_init_and_mark() {
     fs::write(&file, b"").unwrap();
     let link = dir.path().join("link");
     std::os::unix::fs::symlink(dir.path(), &link).unwrap();
-    let einval = Err(Some(Errno::INVAL));
     // Unprivileged, fanotify_init answers EPERM before it checks flags.
     let fan = or_skip!(util::fanotify::group(InitFlags::CLASS_NOTIF));
     // Both class bits.
@@ -48,65 +47,63 @@ fn error_paths_of_init_and_mark() {
         fanotify::init(InitFlags::from_bits_retain(1 << 30), OFlags::RDONLY).err(),
         Some(Errno::INVAL)
     );
-    // ADD and REMOVE together; neither; an empty mask.
-    assert_eq!(
-        fan.mark(
-            MarkFlags::ADD | MarkFlags::REMOVE,
-            EventFlags::OPEN,
-            CWD,
-            &file
-        )
-        .map_err(|e| e.errno()),
-        einval
+    // Mark requests the kernel refuses, each with the rule it breaks.
+    let (add, open) = (MarkFlags::ADD, EventFlags::OPEN);
+    let (ignore_both, onlydir) = (
+        add | MarkFlags::IGNORE | MarkFlags::IGNORED_MASK,
+        add | MarkFlags::ONLYDIR,
     );
-    assert_eq!(
-        fan.mark(MarkFlags::empty(), EventFlags::OPEN, CWD, &file)
-            .map_err(|e| e.errno()),
-        einval
-    );
-    assert_eq!(
-        fan.add(MarkType::Inode, EventFlags::empty(), &file)
-            .map_err(|e| e.errno()),
-        einval
-    );
-    // Directory-entry events need FID mode.
-    assert_eq!(
-        fan.add(MarkType::Inode, EventFlags::CREATE, dir.path())
-            .map_err(|e| e.errno()),
-        einval
-    );
-    // IGNORE and IGNORED_MASK together.
-    assert_eq!(
-        fan.mark(
-            MarkFlags::ADD | MarkFlags::IGNORE | MarkFlags::IGNORED_MASK,
-            EventFlags::OPEN,
-            CWD,
-            &file
-        )
-        .map_err(|e| e.errno()),
-        einval
-    );
-    // ENOTDIR with ONLYDIR, also through a symlink not followed.
-    assert_eq!(
-        fan.mark(
-            MarkFlags::ADD | MarkFlags::ONLYDIR,
-            EventFlags::OPEN,
-            CWD,
-            &file
-        )
-        .map_err(|e| e.errno()),
-        Err(Some(Errno::NOTDIR))
-    );
-    assert_eq!(
-        fan.mark(
-            MarkFlags::ADD | MarkFlags::ONLYDIR | MarkFlags::DONT_FOLLOW,
-            EventFlags::OPEN,
-            CWD,
-            &link
-        )
-        .map_err(|e| e.errno()),
-        Err(Some(Errno::NOTDIR))
-    );
+    for (flags, mask, path, want, rule) in [
+        (
+            add | MarkFlags::REMOVE,
+            open,
+            &file,
+            Errno::INVAL,
+            "ADD and REMOVE together",
+        ),
+        (
+            MarkFlags::empty(),
+            open,
+            &file,
+            Errno::INVAL,
+            "neither ADD nor REMOVE",
+        ),
+        (
+            add,
+            EventFlags::empty(),
+            &file,
+            Errno::INVAL,
+            "an empty mask",
+        ),
+        (
+            add,
+            EventFlags::CREATE,
+            &dir.path().to_owned(),
+            Errno::INVAL,
+            "dirent events need FID mode",
+        ),
+        (
+            ignore_both,
+            open,
+            &file,
+            Errno::INVAL,
+            "IGNORE and IGNORED_MASK together",
+        ),
+        (onlydir, open, &file, Errno::NOTDIR, "ONLYDIR on a file"),
+        (
+            onlydir | MarkFlags::DONT_FOLLOW,
+            open,
+            &link,
+            Errno::NOTDIR,
+            "ONLYDIR on a symlink not followed",
+        ),
+    ] {
+        assert_eq!(
+            fan.mark(flags, mask, CWD, path).map_err(|e| e.errno()),
+            Err(Some(want)),
+            "{rule}"
+        );
+    }
     fan.mark(
         MarkFlags::ADD | MarkFlags::ONLYDIR,
         EventFlags::OPEN,

@@ -19,11 +19,12 @@ fn pidfd_records_are_owned_and_name_the_process() {
     if util::in_mount_ns() {
         return;
     }
-    let dir = util::tmpfs();
     let before = util::count_fds();
-    let fan = or_skip!(util::fanotify::group(InitFlags::REPORT_PIDFD));
-    fan.add(MarkType::Mount, EventFlags::CLOSE_WRITE, dir.path())
-        .unwrap();
+    let (dir, fan) = or_skip!(util::fanotify::watched_tmpfs(
+        InitFlags::REPORT_PIDFD,
+        MarkType::Mount,
+        EventFlags::CLOSE_WRITE,
+    ));
     fs::write(dir.path().join("x"), b"1").unwrap();
     let mut buf = vec![0_u8; 4096];
     let mut events = fan.read(&mut buf[..]).unwrap();
@@ -48,10 +49,11 @@ fn report_tid_reports_the_thread() {
     if util::in_mount_ns() {
         return;
     }
-    let dir = util::tmpfs();
-    let fan = or_skip!(util::fanotify::group(InitFlags::REPORT_TID));
-    fan.add(MarkType::Mount, EventFlags::CLOSE_WRITE, dir.path())
-        .unwrap();
+    let (dir, fan) = or_skip!(util::fanotify::watched_tmpfs(
+        InitFlags::REPORT_TID,
+        MarkType::Mount,
+        EventFlags::CLOSE_WRITE,
+    ));
     let p = dir.path().join("t");
     let tid = std::thread::spawn(move || {
         fs::write(p, b"1").unwrap();
@@ -106,12 +108,11 @@ fn unlimited_queue_does_not_overflow() {
     if util::in_mount_ns() {
         return;
     }
-    let dir = util::tmpfs();
-    let fan = or_skip!(util::fanotify::group(
+    let (dir, fan) = or_skip!(util::fanotify::watched_tmpfs(
         InitFlags::REPORT_DFID_NAME | InitFlags::UNLIMITED_QUEUE | InitFlags::UNLIMITED_MARKS,
+        MarkType::Filesystem,
+        EventFlags::CREATE,
     ));
-    fan.add(MarkType::Filesystem, EventFlags::CREATE, dir.path())
-        .unwrap();
     for i in 0..17_000 {
         fs::File::create(dir.path().join(i.to_string())).unwrap();
     }
@@ -131,12 +132,11 @@ fn take_fd_keeps_it_open_and_parse_never_adopts() {
     if util::in_mount_ns() {
         return;
     }
-    let dir = util::tmpfs();
-    let fan = or_skip!(util::fanotify::group(
-        InitFlags::CLASS_NOTIF | InitFlags::NONBLOCK
+    let (dir, fan) = or_skip!(util::fanotify::watched_tmpfs(
+        InitFlags::CLASS_NOTIF | InitFlags::NONBLOCK,
+        MarkType::Mount,
+        EventFlags::CLOSE_WRITE,
     ));
-    fan.add(MarkType::Mount, EventFlags::CLOSE_WRITE, dir.path())
-        .unwrap();
     fs::write(dir.path().join("a"), b"1").unwrap();
     let mut buf = vec![0_u8; 4096];
     let taken = {

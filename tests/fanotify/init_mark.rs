@@ -14,14 +14,11 @@ fn fd_mode_mount_mark_reports_open_and_close_with_path() {
     if util::in_mount_ns() {
         return;
     }
-    let dir = util::tmpfs();
-    let fan = or_skip!(util::fanotify::group(InitFlags::CLASS_NOTIF));
-    fan.add(
+    let (dir, fan) = or_skip!(util::fanotify::watched_tmpfs(
+        InitFlags::CLASS_NOTIF,
         MarkType::Mount,
         EventFlags::OPEN | EventFlags::CLOSE_WRITE,
-        dir.path(),
-    )
-    .unwrap();
+    ));
     let file = dir.path().join("hello.txt");
     fs::write(&file, b"hi").unwrap();
     // OPEN and CLOSE_WRITE of one file by one process may merge into one

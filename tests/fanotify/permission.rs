@@ -125,11 +125,17 @@ fn audit_responses_with_enable_audit() {
     if util::in_mount_ns() {
         return;
     }
-    let mut p = match Permission::new(InitFlags::CLASS_CONTENT | InitFlags::ENABLE_AUDIT) {
-        Ok(p) => p,
+    let fan = match fanotify::Fanotify::new(InitFlags::CLASS_CONTENT | InitFlags::ENABLE_AUDIT) {
         // Root without CAP_AUDIT_WRITE gets EPERM too.
-        Err(why) => skip!("ENABLE_AUDIT needs CAP_AUDIT_WRITE: {why}"),
+        Err(err) if err.errno() == Some(Errno::PERM) && util::is_root() => {
+            skip!("ENABLE_AUDIT needs CAP_AUDIT_WRITE")
+        }
+        r => or_skip!(util::fanotify::privileged(
+            r,
+            "fanotify_init(CLASS_CONTENT|ENABLE_AUDIT)"
+        )),
     };
+    let mut p = Permission::with_group(fan);
     for response in [
         Response::ALLOW.audit(),
         Response::ALLOW.audit().audit_rule(AuditRule {

@@ -45,18 +45,22 @@ impl Permission {
     /// The file, the group and the mark; `Err(why)` to skip without the
     /// privilege permission classes need.
     pub fn new(init: InitFlags) -> Result<Self, String> {
+        Ok(Self::with_group(group(init)?))
+    }
+
+    /// The file and the mark, on a group the caller made.
+    pub fn with_group(fan: Fanotify) -> Self {
         let dir = super::tmpfs();
         let file = dir.path().join("f");
         std::fs::write(&file, b"x").unwrap();
-        let fan = group(init)?;
         fan.add(MarkType::Inode, EventFlags::OPEN_PERM, &file)
             .unwrap();
-        Ok(Self {
+        Self {
             dir,
             file,
             fan,
             buf: vec![0_u8; 4096],
-        })
+        }
     }
 }
 
@@ -84,4 +88,18 @@ pub fn blocked_open<'a>(
 pub fn open_in_thread(path: &Path) -> JoinHandle<std::io::Result<()>> {
     let path = path.to_owned();
     std::thread::spawn(move || std::fs::File::open(path).map(drop))
+}
+
+/// A fresh tmpfs (see `util::tmpfs`) and a group of `init` marking it
+/// (a `kind` mark on its root directory) for `events`; `Err(why)` to skip
+/// without the privilege the group needs.
+pub fn watched_tmpfs(
+    init: InitFlags,
+    kind: MarkType,
+    events: EventFlags,
+) -> Result<(tempfile::TempDir, Fanotify), String> {
+    let dir = super::tmpfs();
+    let fan = group(init)?;
+    fan.add(kind, events, dir.path()).unwrap();
+    Ok((dir, fan))
 }

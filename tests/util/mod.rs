@@ -380,3 +380,46 @@ pub fn with_limit<T>(sysctl: &str, mut make: impl FnMut() -> T) -> (T, usize) {
     }
     panic!("{sysctl} kept changing while the test made its object");
 }
+
+/// Asserts whether `fd` is close-on-exec.
+pub fn assert_cloexec(fd: impl rustix::fd::AsFd, cloexec: bool) {
+    let flags = rustix::io::fcntl_getfd(fd).unwrap();
+    assert_eq!(
+        flags.contains(rustix::io::FdFlags::CLOEXEC),
+        cloexec,
+        "{flags:?}"
+    );
+}
+
+/// Asserts that `fd` is `O_NONBLOCK` in the kernel: kernfd keeps its
+/// descriptors so whatever mode the object reports.
+pub fn assert_kernel_nonblocking(fd: impl rustix::fd::AsFd) {
+    let flags = rustix::fs::fcntl_getfl(fd).unwrap();
+    assert!(
+        flags.contains(rustix::fs::OFlags::NONBLOCK),
+        "kernfd keeps the descriptor O_NONBLOCK in the kernel: {flags:?}"
+    );
+}
+
+/// Sends `signal` to thread `tid` of this process after `delay`, from a
+/// new thread (joined through the handle).
+pub fn signal_thread_after(
+    tid: rustix::thread::Pid,
+    signal: libc::c_int,
+    delay: std::time::Duration,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        std::thread::sleep(delay);
+        // SAFETY: tgkill takes plain integers; it signals a thread of our
+        // own process, whose handler the caller installed.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_tgkill,
+                libc::getpid(),
+                tid.as_raw_nonzero().get(),
+                signal,
+            )
+        };
+        assert_eq!(r, 0, "tgkill: {}", std::io::Error::last_os_error());
+    })
+}
