@@ -774,9 +774,10 @@ fn watch_limit_is_explained() {
         skip!("cannot set the user namespace's inotify watch limit");
     }
     let dirs: Vec<_> = (0..3).map(|_| util::tempdir()).collect();
-    let i = Inotify::new().unwrap();
-    i.add_watch(dirs[0].path(), WatchFlags::CREATE).unwrap();
-    i.add_watch(dirs[1].path(), WatchFlags::CREATE).unwrap();
+    let i = util::within_inotify_limits(Inotify::new());
+    for d in &dirs[..2] {
+        util::within_inotify_limits(i.add_watch(d.path(), WatchFlags::CREATE));
+    }
     let err = i.add_watch(dirs[2].path(), WatchFlags::CREATE).unwrap_err();
     assert_eq!(
         err,
@@ -811,7 +812,7 @@ fn instance_limit_is_explained_and_told_from_the_fd_limit() {
     if fs::write("/proc/sys/user/max_inotify_instances", "1").is_err() {
         skip!("cannot set the user namespace's inotify instance limit");
     }
-    let first = Inotify::new().unwrap();
+    let first = util::within_inotify_limits(Inotify::new());
     let err = Inotify::new().unwrap_err();
     assert_eq!(
         err,

@@ -423,3 +423,31 @@ pub fn signal_thread_after(
         assert_eq!(r, 0, "tgkill: {}", std::io::Error::last_os_error());
     })
 }
+
+/// The inotify limits that can refuse a test's instance or watch, as they
+/// are now (for failure messages: another program may have changed them,
+/// or may hold watches of the same user): the machine's and this user
+/// namespace's, which the kernel checks at every level up to the initial
+/// one.
+pub fn inotify_limits() -> String {
+    [
+        "/proc/sys/fs/inotify/max_user_watches",
+        "/proc/sys/fs/inotify/max_user_instances",
+        "/proc/sys/fs/inotify/max_queued_events",
+        "/proc/sys/user/max_inotify_watches",
+        "/proc/sys/user/max_inotify_instances",
+    ]
+    .iter()
+    .map(|p| {
+        let v = std::fs::read_to_string(p).map_or_else(|e| e.to_string(), |v| v.trim().to_owned());
+        format!("{} = {v}", p.trim_start_matches("/proc/sys/"))
+    })
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+/// `result`'s value; its error panics with [`inotify_limits`] as they are.
+#[track_caller]
+pub fn within_inotify_limits<T, E: std::fmt::Display>(result: Result<T, E>) -> T {
+    result.unwrap_or_else(|e| panic!("{e} (limits now: {})", inotify_limits()))
+}
