@@ -1,6 +1,10 @@
-//! Helpers shared by the integration tests: temp dirs, visible skips,
-//! descriptor counting, a counting allocator, and running a test body in a
-//! child process (so system-changing tests never touch the machine).
+//! Helpers shared by the integration tests: temp dirs, visible skips
+//! (`skip!`, `or_skip!`), descriptor counting, a counting allocator,
+//! running a test body in a child process, in fresh namespaces where it
+//! mounts (`in_child`, `in_child_ns`, `in_mount_ns` + `tmpfs`), so
+//! system-changing tests never touch the machine, machine-wide limits read
+//! when they matter (`with_limit`, `inotify_limits`), and per-facility
+//! fixtures (`fanotify`).
 #![allow(dead_code, unreachable_pub)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -163,7 +167,9 @@ pub fn in_child(name: &str) -> bool {
 /// unshared between fork and exec (while the child is single-threaded, as
 /// `CLONE_NEWUSER` requires). With `NEWUSER` the caller's uid and gid map to
 /// root inside; with `NEWNS` the whole tree is made private, so nothing the
-/// child mounts reaches the machine.
+/// child mounts reaches the machine. Where the namespaces cannot be entered
+/// (user namespaces disabled), it says `SKIPPED <name>: <why>` and returns
+/// `true`, so the test ends.
 pub fn in_child_ns(name: &str, ns: rustix::thread::UnshareFlags) -> bool {
     use std::os::unix::process::CommandExt;
     if std::env::var_os(CHILD_ENV).is_some_and(|v| v == name) {
