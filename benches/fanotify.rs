@@ -22,6 +22,10 @@
 //! and divide the reported `Ir` total by the event count (the bench prints
 //! it). `benches/fanotify-callgrind.sh` does that for every reader.
 
+#[allow(unused_macros)]
+#[path = "../tests/util/mod.rs"]
+mod util;
+
 use std::fs;
 use std::hint::black_box;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -299,15 +303,7 @@ fn setup() -> (tempfile::TempDir, Vec<PathBuf>) {
         rustix::mount::MountPropagationFlags::PRIVATE | rustix::mount::MountPropagationFlags::REC,
     )
     .unwrap();
-    let root = tempfile::tempdir().unwrap();
-    rustix::mount::mount(
-        "kernfd-bench",
-        root.path(),
-        "tmpfs",
-        rustix::mount::MountFlags::empty(),
-        None,
-    )
-    .unwrap();
+    let root = util::mount_tmpfs();
     let files_dir = root.path().join("files");
     fs::create_dir(&files_dir).unwrap();
     let files: Vec<PathBuf> = (0..50_000)

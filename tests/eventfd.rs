@@ -19,28 +19,15 @@ fn nb(initval: u32, extra: EventFdFlags) -> EventFd {
 #[test]
 fn new_is_cloexec_blocking_with_initial_value() {
     let e = EventFd::new(5).unwrap();
-    assert!(
-        rustix::io::fcntl_getfd(&e)
-            .unwrap()
-            .contains(rustix::io::FdFlags::CLOEXEC)
-    );
-    assert!(
-        rustix::fs::fcntl_getfl(&e)
-            .unwrap()
-            .contains(rustix::fs::OFlags::NONBLOCK),
-        "kernfd keeps the descriptor O_NONBLOCK in the kernel"
-    );
+    util::assert_cloexec(&e, true);
+    util::assert_kernel_nonblocking(&e);
     assert!(!e.is_nonblocking());
     assert_eq!(e.read().unwrap(), 5);
     e.write(2).unwrap();
     e.write(3).unwrap();
     assert_eq!(e.read().unwrap(), 5, "writes add up; a read takes all");
     let plain = EventFd::with_flags(0, EventFdFlags::empty()).unwrap();
-    assert!(
-        !rustix::io::fcntl_getfd(&plain)
-            .unwrap()
-            .contains(rustix::io::FdFlags::CLOEXEC)
-    );
+    util::assert_cloexec(&plain, false);
 }
 
 #[test]
@@ -58,12 +45,7 @@ fn eagain_on_an_empty_nonblocking_read() {
     assert_eq!(e.read().map_err(|e| e.errno()), Err(Some(Errno::AGAIN)));
     assert_eq!(eventfd::read(&e), Err(Errno::AGAIN));
     e.set_nonblocking(false).unwrap();
-    assert!(
-        rustix::fs::fcntl_getfl(&e)
-            .unwrap()
-            .contains(rustix::fs::OFlags::NONBLOCK),
-        "kernfd keeps the descriptor O_NONBLOCK in the kernel"
-    );
+    util::assert_kernel_nonblocking(&e);
     assert!(!e.is_nonblocking());
     // Blocking mode waits (by poll) for a writer.
     std::thread::scope(|s| {

@@ -2,6 +2,7 @@
 //! (owned event fds) and in FID + `DFID_NAME` mode (info records walked in
 //! place), proven with a counting global allocator.
 
+#[macro_use]
 mod util;
 
 use std::fs;
@@ -11,34 +12,19 @@ use kernfd::fanotify::{self, EventFlags, Info, InitFlags, MarkType};
 #[global_allocator]
 static A: util::CountingAlloc = util::CountingAlloc;
 
-fn tmpfs() -> tempfile::TempDir {
-    util::private_mount_ns().expect("private mount namespace");
-    let dir = util::tempdir();
-    rustix::mount::mount(
-        "kernfd-test",
-        dir.path(),
-        "tmpfs",
-        rustix::mount::MountFlags::empty(),
-        None,
-    )
-    .expect("mount tmpfs");
-    dir
-}
-
 #[test]
 fn read_and_parse_do_not_allocate() {
-    if util::in_child("read_and_parse_do_not_allocate") {
+    if util::in_mount_ns() {
         return;
     }
-    let dir = tmpfs();
-    let fid = fanotify::Fanotify::new(InitFlags::REPORT_DFID_NAME | InitFlags::REPORT_FID).unwrap();
-    fid.add(
+    let (dir, fid) = or_skip!(util::fanotify::watched_tmpfs(
+        InitFlags::REPORT_DFID_NAME | InitFlags::REPORT_FID,
         MarkType::Filesystem,
         EventFlags::CREATE | EventFlags::DELETE | EventFlags::ONDIR,
-        dir.path(),
-    )
-    .unwrap();
-    let fdm = fanotify::Fanotify::new(InitFlags::CLASS_NOTIF | InitFlags::NONBLOCK).unwrap();
+    ));
+    let fdm = or_skip!(util::fanotify::group(
+        InitFlags::CLASS_NOTIF | InitFlags::NONBLOCK
+    ));
     fdm.add(MarkType::Mount, EventFlags::CLOSE_WRITE, dir.path())
         .unwrap();
     for i in 0..200 {

@@ -11,20 +11,6 @@ use std::fs;
 
 use kernfd::fanotify::{self, EventFlags, Fanotify, Info, InitFlags, MarkFlags, MarkType};
 
-fn tmpfs() -> tempfile::TempDir {
-    util::private_mount_ns().unwrap();
-    let dir = util::tempdir();
-    rustix::mount::mount(
-        "kernfd-test",
-        dir.path(),
-        "tmpfs",
-        rustix::mount::MountFlags::empty(),
-        None,
-    )
-    .unwrap();
-    dir
-}
-
 /// Reads once, checks the bytes parse with no error, saves them.
 fn capture(fan: &Fanotify, name: &str, want: impl Fn(&[u8]) -> bool) -> Vec<u8> {
     let mut buf = vec![0_u8; 65536];
@@ -58,20 +44,22 @@ fn has(bytes: &[u8], f: impl Fn(&Info<'_>) -> bool) -> bool {
 #[test]
 #[allow(clippy::too_many_lines)]
 fn capture_every_record_type() {
-    if util::in_child("capture_every_record_type") {
+    if util::in_mount_ns() {
         return;
     }
-    let dir = tmpfs();
+    let dir = util::tmpfs();
     let d = dir.path();
 
-    let fan = Fanotify::new(InitFlags::CLASS_NOTIF).unwrap();
+    let fan = or_skip!(util::fanotify::group(InitFlags::CLASS_NOTIF));
     fan.add(MarkType::Mount, EventFlags::OPEN | EventFlags::CLOSE, d)
         .unwrap();
     fs::write(d.join("a"), b"1").unwrap();
     fs::read(d.join("a")).unwrap();
     capture(&fan, "fd-mode", |b| fanotify::parse(b).count() >= 1);
 
-    let fan = Fanotify::new(InitFlags::REPORT_DFID_NAME_TARGET | InitFlags::REPORT_PIDFD).unwrap();
+    let fan = or_skip!(util::fanotify::group(
+        InitFlags::REPORT_DFID_NAME_TARGET | InitFlags::REPORT_PIDFD
+    ));
     fan.add(
         MarkType::Filesystem,
         EventFlags::CREATE | EventFlags::RENAME | EventFlags::MOVE | EventFlags::ONDIR,
@@ -89,7 +77,9 @@ fn capture_every_record_type() {
             )
     });
 
-    let fan = Fanotify::new(InitFlags::REPORT_DIR_FID | InitFlags::REPORT_FID).unwrap();
+    let fan = or_skip!(util::fanotify::group(
+        InitFlags::REPORT_DIR_FID | InitFlags::REPORT_FID
+    ));
     fan.add(
         MarkType::Filesystem,
         EventFlags::CREATE | EventFlags::ATTRIB,
@@ -130,15 +120,14 @@ fn capture_every_record_type() {
         rustix::mount::unmount(d.join("m"), rustix::mount::UnmountFlags::empty()).unwrap();
         capture(&fan, "mnt", |b| has(b, |i| matches!(i, Info::Mnt { .. })));
     } else {
-        eprintln!("SKIPPED fanotify_seeds: no FAN_REPORT_MNT here, no mnt seed");
+        util::skipped(module_path!(), "no FAN_REPORT_MNT here, no mnt seed");
     }
 
-    let limit: usize = fs::read_to_string("/proc/sys/fs/fanotify/max_queued_events")
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    let fan = Fanotify::new(InitFlags::REPORT_DFID_NAME | InitFlags::NONBLOCK).unwrap();
+    // The group copies max_queued_events at init: read it then.
+    let (fan, limit) = util::with_limit("/proc/sys/fs/fanotify/max_queued_events", || {
+        util::fanotify::group(InitFlags::REPORT_DFID_NAME | InitFlags::NONBLOCK)
+    });
+    let fan = or_skip!(fan);
     fan.add(MarkType::Filesystem, EventFlags::CREATE, d)
         .unwrap();
     fs::create_dir(d.join("many")).unwrap();

@@ -65,11 +65,7 @@ fn fd_flags(i: &Inotify) -> (bool, bool) {
     let cloexec = rustix::io::fcntl_getfd(i)
         .unwrap()
         .contains(rustix::io::FdFlags::CLOEXEC);
-    assert!(
-        rustix::fs::fcntl_getfl(i)
-            .unwrap()
-            .contains(rustix::fs::OFlags::NONBLOCK)
-    );
+    util::assert_kernel_nonblocking(i);
     (cloexec, i.is_nonblocking())
 }
 
@@ -428,36 +424,38 @@ fn add_watch_errors() {
 
 #[test]
 fn add_watch_eacces_without_search_permission() {
-    if !util::is_root() {
-        skip!("needs root to create a user that lacks permission");
-    }
-    if util::in_child("add_watch_eacces_without_search_permission") {
+    let root = util::is_root();
+    // Root reads everything: its child drops to nobody (changing its own
+    // credentials only). Anyone else lacks permission as they are.
+    if root && util::in_child("add_watch_eacces_without_search_permission") {
         return;
     }
-    // The child drops to nobody (changing its own credentials only).
     let dir = util::tempdir();
     let locked = dir.path().join("locked");
     fs::create_dir(&locked).unwrap();
-    fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
-    fs::set_permissions(
-        dir.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
-    let nobody = rustix::process::Uid::from_raw(65534);
-    // SAFETY: the child is this test alone; setuid affects only this thread's
-    // credentials at the kernel level (raw syscall), which is all we need.
-    rustix::thread::set_thread_uid(nobody).unwrap();
+    let mode = |p: &Path, m: u32| {
+        fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(m)).unwrap();
+    };
+    mode(dir.path(), 0o755);
+    mode(&locked, if root { 0o700 } else { 0o000 });
+    if root {
+        let nobody = rustix::process::Uid::from_raw(65534);
+        rustix::thread::set_thread_uid(nobody).unwrap();
+    }
     let i = Inotify::new().unwrap();
-    assert_eq!(
+    let results = [
         i.add_watch(&locked, WatchFlags::CREATE)
             .map_err(|e| e.errno()),
-        Err(Some(Errno::ACCESS))
-    );
-    assert_eq!(
         i.add_watch(locked.join("x"), WatchFlags::CREATE)
             .map_err(|e| e.errno()),
-        Err(Some(Errno::ACCESS))
+    ];
+    if !root {
+        // Let the temp dir go.
+        mode(&locked, 0o700);
+    }
+    assert_eq!(
+        results,
+        [Err(Some(Errno::ACCESS)), Err(Some(Errno::ACCESS))]
     );
 }
 
@@ -697,18 +695,16 @@ fn drain_reads_past_one_buffer_on_blocking_and_nonblocking_fds() {
 
 #[test]
 fn queue_overflow_is_reported_and_unmissable() {
-    let max: usize = fs::read_to_string("/proc/sys/fs/inotify/max_queued_events")
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    const QUEUE_LIMIT: &str = "/proc/sys/fs/inotify/max_queued_events";
+    // The instance copies the limit when it is made: read it then, so a
+    // program changing it meanwhile cannot change what this test expects.
+    let (i, max) = util::with_limit(QUEUE_LIMIT, || Inotify::new().unwrap());
     if max > 1_000_000 {
-        skip!("max_queued_events is {max}: too many events to overflow in a test");
+        skip!("{QUEUE_LIMIT} is {max}: too many events to overflow in a test");
     }
     let dir = util::tempdir();
     let path = dir.path().join("f");
     fs::write(&path, b"").unwrap();
-    let i = Inotify::new().unwrap();
     let wd = i
         .add_watch(&path, WatchFlags::OPEN | WatchFlags::CLOSE_NOWRITE)
         .unwrap();
@@ -736,31 +732,20 @@ fn queue_overflow_is_reported_and_unmissable() {
         Err(e) => panic!("{e}"),
     })
     .unwrap();
-    assert_eq!(overflows, 1, "exactly one overflow record");
-    assert_eq!(ok, max, "the queue held max_queued_events events");
+    assert_eq!(
+        overflows, 1,
+        "exactly one overflow record ({QUEUE_LIMIT} was {max})"
+    );
+    assert_eq!(ok, max, "the queue held {QUEUE_LIMIT} = {max} events");
 }
 
 #[test]
 fn unmount_event_in_a_private_mount_namespace() {
-    if !util::is_root() {
-        skip!("mounting tmpfs needs root (or a user namespace)");
-    }
-    if util::in_child_ns(
-        "unmount_event_in_a_private_mount_namespace",
-        rustix::thread::UnshareFlags::NEWNS,
-    ) {
+    if util::in_mount_ns() {
         return;
     }
-    let dir = util::tempdir();
+    let dir = util::tmpfs();
     let mnt = dir.path();
-    rustix::mount::mount(
-        "kernfd-test",
-        mnt,
-        "tmpfs",
-        rustix::mount::MountFlags::empty(),
-        None,
-    )
-    .unwrap();
     fs::write(mnt.join("inside"), b"").unwrap();
     let i = Inotify::new().unwrap();
     let wd = i
@@ -789,9 +774,10 @@ fn watch_limit_is_explained() {
         skip!("cannot set the user namespace's inotify watch limit");
     }
     let dirs: Vec<_> = (0..3).map(|_| util::tempdir()).collect();
-    let i = Inotify::new().unwrap();
-    i.add_watch(dirs[0].path(), WatchFlags::CREATE).unwrap();
-    i.add_watch(dirs[1].path(), WatchFlags::CREATE).unwrap();
+    let i = util::within_inotify_limits(Inotify::new());
+    for d in &dirs[..2] {
+        util::within_inotify_limits(i.add_watch(d.path(), WatchFlags::CREATE));
+    }
     let err = i.add_watch(dirs[2].path(), WatchFlags::CREATE).unwrap_err();
     assert_eq!(
         err,
@@ -826,7 +812,7 @@ fn instance_limit_is_explained_and_told_from_the_fd_limit() {
     if fs::write("/proc/sys/user/max_inotify_instances", "1").is_err() {
         skip!("cannot set the user namespace's inotify instance limit");
     }
-    let first = Inotify::new().unwrap();
+    let first = util::within_inotify_limits(Inotify::new());
     let err = Inotify::new().unwrap_err();
     assert_eq!(
         err,
@@ -874,35 +860,13 @@ fn eintr_is_returned_from_a_blocking_read() {
     let tid = rustix::thread::gettid();
     let i = Inotify::new().unwrap();
     let mut buf = [0_u8; 4096];
-    let kicker = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(100));
-        // SAFETY: signals our own process's reading thread.
-        unsafe {
-            libc::syscall(
-                libc::SYS_tgkill,
-                libc::getpid(),
-                tid.as_raw_nonzero().get(),
-                libc::SIGUSR1,
-            )
-        };
-    });
+    let kicker = util::signal_thread_after(tid, libc::SIGUSR1, Duration::from_millis(100));
     assert_eq!(
         i.read(&mut buf).map(|_| ()).map_err(|e| e.errno()),
         Err(Some(Errno::INTR))
     );
     let t = Wait::new().timeout(Duration::from_secs(10));
-    let kicker2 = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(100));
-        // SAFETY: as above.
-        unsafe {
-            libc::syscall(
-                libc::SYS_tgkill,
-                libc::getpid(),
-                tid.as_raw_nonzero().get(),
-                libc::SIGUSR1,
-            )
-        };
-    });
+    let kicker2 = util::signal_thread_after(tid, libc::SIGUSR1, Duration::from_millis(100));
     assert_eq!(
         i.read_wait(&mut buf, t).map(|_| ()).map_err(|e| e.errno()),
         Err(Some(Errno::INTR))

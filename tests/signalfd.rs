@@ -82,13 +82,8 @@ fn new_is_cloexec_and_blocking_and_reads_what_was_raised() {
         let set = SigSet::from([Signal::USR1]);
         signal::block(&set).unwrap();
         let sfd = SignalFd::new(&set).unwrap();
-        let fdflags = rustix::io::fcntl_getfd(&sfd).unwrap();
-        assert!(fdflags.contains(rustix::io::FdFlags::CLOEXEC));
-        let fl = rustix::fs::fcntl_getfl(&sfd).unwrap();
-        assert!(
-            fl.contains(rustix::fs::OFlags::NONBLOCK),
-            "always, in the kernel"
-        );
+        util::assert_cloexec(&sfd, true);
+        util::assert_kernel_nonblocking(&sfd);
         assert!(!sfd.is_nonblocking(), "the object's mode");
         signal::raise(Signal::USR1).unwrap();
         let mut buf = [0_u8; SIGINFO_LEN];
@@ -108,8 +103,7 @@ fn new_is_cloexec_and_blocking_and_reads_what_was_raised() {
 #[test]
 fn without_cloexec_when_asked() {
     let sfd = SignalFd::with_flags(&SigSet::from(Signal::USR2), SignalFdFlags::empty()).unwrap();
-    let fdflags = rustix::io::fcntl_getfd(&sfd).unwrap();
-    assert!(!fdflags.contains(rustix::io::FdFlags::CLOEXEC));
+    util::assert_cloexec(&sfd, false);
 }
 
 #[test]
@@ -301,12 +295,7 @@ fn eagain_on_an_empty_nonblocking_read_and_set_nonblocking() {
             std::io::ErrorKind::WouldBlock
         );
         sfd.set_nonblocking(false).unwrap();
-        assert!(
-            rustix::fs::fcntl_getfl(&sfd)
-                .unwrap()
-                .contains(rustix::fs::OFlags::NONBLOCK),
-            "kernfd keeps the descriptor O_NONBLOCK in the kernel"
-        );
+        util::assert_kernel_nonblocking(&sfd);
         assert!(!sfd.is_nonblocking());
     });
 }

@@ -25,17 +25,8 @@ fn nonblocking(clock: Clock) -> TimerFd {
 fn default_is_monotonic_cloexec_blocking_disarmed() {
     assert_eq!(Clock::default(), Clock::MONOTONIC);
     let t = TimerFd::new().unwrap();
-    assert!(
-        rustix::io::fcntl_getfd(&t)
-            .unwrap()
-            .contains(rustix::io::FdFlags::CLOEXEC)
-    );
-    assert!(
-        rustix::fs::fcntl_getfl(&t)
-            .unwrap()
-            .contains(rustix::fs::OFlags::NONBLOCK),
-        "kernfd keeps the descriptor O_NONBLOCK in the kernel"
-    );
+    util::assert_cloexec(&t, true);
+    util::assert_kernel_nonblocking(&t);
     assert!(!t.is_nonblocking());
     assert_eq!(t.get().unwrap(), TimerSpec::default());
     // /proc shows the clock the kernel uses.
@@ -108,7 +99,9 @@ fn alarm_clocks() {
                 match clock.now() {
                     Ok(d) => assert!(d > Duration::ZERO),
                     // The alarm clocks are readable only with an RTC.
-                    Err(Errno::INVAL) => eprintln!("SKIPPED {clock:?}.now(): no alarm RTC"),
+                    Err(Errno::INVAL) => {
+                        util::skipped(module_path!(), &format!("{clock:?}.now(): no alarm RTC"));
+                    }
                     Err(e) => panic!("{clock:?}.now(): {e}"),
                 }
             }
@@ -120,7 +113,10 @@ fn alarm_clocks() {
                     Some(Errno::PERM | Errno::INVAL | Errno::NODEV | Errno::NOTSUP)
                 ) =>
             {
-                eprintln!("SKIPPED {clock:?}: {e} (no CAP_WAKE_ALARM or no alarm RTC)");
+                util::skipped(
+                    module_path!(),
+                    &format!("{clock:?}: {e} (no CAP_WAKE_ALARM or no alarm RTC)"),
+                );
             }
             Err(e) => panic!("{clock:?}: {e}"),
         }
@@ -136,12 +132,7 @@ fn eagain_when_not_expired() {
     assert_eq!(t.read().map_err(|e| e.errno()), Err(Some(Errno::AGAIN)));
     assert_eq!(timerfd::read(&t), Err(Errno::AGAIN));
     t.set_nonblocking(false).unwrap();
-    assert!(
-        rustix::fs::fcntl_getfl(&t)
-            .unwrap()
-            .contains(rustix::fs::OFlags::NONBLOCK),
-        "kernfd keeps the descriptor O_NONBLOCK in the kernel"
-    );
+    util::assert_kernel_nonblocking(&t);
     assert!(!t.is_nonblocking());
     // Blocking mode waits (by poll) for the expiration.
     t.set_after(Duration::from_millis(20), Duration::ZERO)
@@ -180,7 +171,10 @@ fn set_ticks_ioctl() {
             );
         }
         Err(err) if err.errno() == Some(Errno::NOTTY) => {
-            eprintln!("SKIPPED TFD_IOC_SET_TICKS: kernel built without CONFIG_CHECKPOINT_RESTORE");
+            util::skipped(
+                module_path!(),
+                "TFD_IOC_SET_TICKS: kernel built without CONFIG_CHECKPOINT_RESTORE",
+            );
         }
         Err(e) => panic!("{e}"),
     }

@@ -1,20 +1,41 @@
-//! Helpers shared by the integration tests: temp dirs, visible skips,
-//! descriptor counting, a counting allocator, and running a test body in a
-//! child process (so system-changing tests never touch the machine).
+//! Helpers shared by the integration tests: temp dirs, visible skips
+//! (`skip!`, `or_skip!`), descriptor counting, a counting allocator,
+//! running a test body in a child process, in fresh namespaces where it
+//! mounts (`in_child`, `in_child_ns`, `in_mount_ns` + `tmpfs`), so
+//! system-changing tests never touch the machine, machine-wide limits read
+//! when they matter (`with_limit`, `inotify_limits`), and per-facility
+//! fixtures (`fanotify`).
 #![allow(dead_code, unreachable_pub)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Skips the rest of a test, saying why on stderr (visible with
-/// `--nocapture` and in CI logs), and counts it in `SKIPPED`.
+pub mod fanotify;
+
+/// Skips the rest of a test, saying why: prints `SKIPPED <test>: <why>` on
+/// the process's real stderr (not the harness's captured output, so the
+/// line shows in every log, passing or not) and returns.
 #[macro_export]
 macro_rules! skip {
     ($($arg:tt)*) => {{
-        eprintln!("SKIPPED {}: {}", module_path!(), format!($($arg)*));
+        $crate::util::skipped(module_path!(), &format!($($arg)*));
         return;
     }};
+}
+
+/// Prints `SKIPPED <test>: <why>` straight to file descriptor 2. The test
+/// is named by its thread (libtest names each test's thread after it), or
+/// by `module` in a binary without the harness.
+pub fn skipped(module: &str, why: &str) {
+    use std::io::Write;
+    let thread = std::thread::current();
+    let name = match thread.name() {
+        Some(name) if name != "main" => name,
+        _ => module,
+    };
+    let line = format!("SKIPPED {name}: {why}\n");
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
 /// A fresh temporary directory, removed on drop.
@@ -22,9 +43,18 @@ pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("create a temp dir")
 }
 
-/// Whether we run as root (CI does); privileged tests skip otherwise.
+/// Whether we run as root (CI does) in the initial user namespace, where
+/// the capabilities the kernel checks there are ours; privileged tests skip
+/// otherwise. Uid 0 in a child's own user namespace is not root here.
 pub fn is_root() -> bool {
-    rustix::process::geteuid().is_root()
+    rustix::process::geteuid().is_root() && in_initial_user_ns()
+}
+
+/// Whether this process is in the initial user namespace: its uid map is
+/// the identity over every uid (`0 0 4294967295`).
+pub fn in_initial_user_ns() -> bool {
+    std::fs::read_to_string("/proc/self/uid_map")
+        .is_ok_and(|map| map.split_whitespace().collect::<Vec<_>>() == ["0", "0", "4294967295"])
 }
 
 /// The number of open descriptors of this process.
@@ -137,7 +167,9 @@ pub fn in_child(name: &str) -> bool {
 /// unshared between fork and exec (while the child is single-threaded, as
 /// `CLONE_NEWUSER` requires). With `NEWUSER` the caller's uid and gid map to
 /// root inside; with `NEWNS` the whole tree is made private, so nothing the
-/// child mounts reaches the machine.
+/// child mounts reaches the machine. Where the namespaces cannot be entered
+/// (user namespaces disabled), it says `SKIPPED <name>: <why>` and returns
+/// `true`, so the test ends.
 pub fn in_child_ns(name: &str, ns: rustix::thread::UnshareFlags) -> bool {
     use std::os::unix::process::CommandExt;
     if std::env::var_os(CHILD_ENV).is_some_and(|v| v == name) {
@@ -164,7 +196,16 @@ pub fn in_child_ns(name: &str, ns: rustix::thread::UnshareFlags) -> bool {
     let log = tempfile::tempfile().expect("a temp file for the child's output");
     cmd.stdout(log.try_clone().unwrap())
         .stderr(log.try_clone().unwrap());
-    let mut child = cmd.spawn().expect("spawn the test binary");
+    let mut child = match cmd.spawn() {
+        Ok(child) => child,
+        // The pre-exec unshare failed: namespaces are unavailable here
+        // (user namespaces disabled, or too many of them).
+        Err(err) if !ns.is_empty() => {
+            skipped(name, &format!("cannot enter namespaces {ns:?}: {err}"));
+            return true;
+        }
+        Err(err) => panic!("spawn the test binary: {err}"),
+    };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -186,12 +227,14 @@ pub fn in_child_ns(name: &str, ns: rustix::thread::UnshareFlags) -> bool {
         log.read_to_end(&mut bytes).unwrap();
         text.push_str(&String::from_utf8_lossy(&bytes));
     }
-    // Forward skips and diagnostics so they stay visible.
+    // Forward skips so they stay visible, past the harness's capture (in
+    // the child, one may follow libtest's `test <name> ... ` on its line).
     for line in text
         .lines()
-        .filter(|l| l.starts_with("SKIPPED") || l.contains("panicked"))
+        .filter_map(|l| l.find("SKIPPED ").map(|i| &l[i..]))
     {
-        eprintln!("{line}");
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
     }
     assert!(status.success(), "child test {name} failed:\n{text}");
     assert!(
@@ -252,28 +295,167 @@ fn id_map_line(buf: &mut [u8; 32], id: u32) -> &[u8] {
     &buf[..4 + len]
 }
 
-/// In a child made by [`in_child`]: a private mount namespace (and, unless
-/// root, a user namespace that maps us to root), so mounts made here vanish
-/// with the process. `Err` with the errno when namespaces are unavailable.
-pub fn private_mount_ns() -> Result<(), rustix::io::Errno> {
+/// The namespaces a test that mounts runs in: a private mount namespace
+/// and, unless we are root, a user namespace mapping us to root inside it
+/// (where mounting tmpfs is allowed). Root keeps the initial user namespace
+/// and with it the capabilities fanotify checks there.
+pub fn mount_ns() -> rustix::thread::UnshareFlags {
     use rustix::thread::UnshareFlags;
+    if is_root() {
+        UnshareFlags::NEWNS
+    } else {
+        UnshareFlags::NEWNS | UnshareFlags::NEWUSER
+    }
+}
+
+/// [`in_child_ns`] with [`mount_ns`] for the calling test (named by its
+/// thread, as libtest names it): it runs again in a child where it may
+/// mount (see [`tmpfs`]) without touching the machine. Returns `true` in
+/// the parent, `false` in the child, which then runs the body.
+pub fn in_mount_ns() -> bool {
+    let name = test_name();
+    in_child_ns(&name, mount_ns())
+}
+
+/// The calling test's full name (`module::test`), from its thread's name.
+pub fn test_name() -> String {
+    std::thread::current()
+        .name()
+        .filter(|n| *n != "main")
+        .expect("called from a libtest test thread")
+        .to_owned()
+}
+
+/// `Ok(v)` gives `v`; `Err(why)` skips the test with `why` (see [`skip!`]).
+#[macro_export]
+macro_rules! or_skip {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(why) => $crate::skip!("{}", why),
+        }
+    };
+}
+
+/// A fresh tmpfs mounted on a new temporary directory, in a child started
+/// by [`in_mount_ns`]: it and its mount vanish with the child.
+pub fn tmpfs() -> tempfile::TempDir {
     assert!(
         std::env::var_os(CHILD_ENV).is_some(),
-        "only in a child process"
+        "util::tmpfs only in a child with a private mount namespace (util::in_mount_ns)"
     );
-    let mut flags = UnshareFlags::NEWNS;
-    if !is_root() {
-        flags |= UnshareFlags::NEWUSER;
+    mount_tmpfs()
+}
+
+/// The mount behind [`tmpfs`], for a process that made its own mounts
+/// private (unshared `NEWNS` and made `/` private, as `benches/fanotify.rs`
+/// does): a fresh tmpfs on a new temporary directory.
+pub fn mount_tmpfs() -> tempfile::TempDir {
+    let dir = tempdir();
+    rustix::mount::mount(
+        "kernfd-test",
+        dir.path(),
+        "tmpfs",
+        rustix::mount::MountFlags::empty(),
+        None,
+    )
+    .expect("mount tmpfs in a private mount namespace");
+    dir
+}
+
+/// A machine-wide limit (a sysctl under `/proc/sys`), as a number.
+pub fn read_limit(sysctl: &str) -> usize {
+    let text = std::fs::read_to_string(sysctl).unwrap_or_else(|e| panic!("read {sysctl}: {e}"));
+    text.trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("parse {sysctl} ({text:?}): {e}"))
+}
+
+/// Makes an object that copies `sysctl` when it is made (an inotify or
+/// fanotify group copies `max_queued_events` at init), and returns it with
+/// the value it copied: the limit is read before and after, and the object
+/// made again until both agree, so another program changing the sysctl
+/// meanwhile cannot make the test expect the wrong number.
+pub fn with_limit<T>(sysctl: &str, mut make: impl FnMut() -> T) -> (T, usize) {
+    for _ in 0..100 {
+        let before = read_limit(sysctl);
+        let object = make();
+        if read_limit(sysctl) == before {
+            return (object, before);
+        }
     }
-    // SAFETY: the child is single-threaded under --test-threads=1 (the
-    // harness's main thread waits), and nothing here shares fs state.
-    unsafe { rustix::thread::unshare_unsafe(flags)? };
-    // Stop mount events propagating back to the parent namespace.
-    rustix::mount::mount_change(
-        "/",
-        rustix::mount::MountPropagationFlags::PRIVATE | rustix::mount::MountPropagationFlags::REC,
-    )?;
-    Ok(())
+    panic!("{sysctl} kept changing while the test made its object");
+}
+
+/// Asserts whether `fd` is close-on-exec.
+pub fn assert_cloexec(fd: impl rustix::fd::AsFd, cloexec: bool) {
+    let flags = rustix::io::fcntl_getfd(fd).unwrap();
+    assert_eq!(
+        flags.contains(rustix::io::FdFlags::CLOEXEC),
+        cloexec,
+        "{flags:?}"
+    );
+}
+
+/// Asserts that `fd` is `O_NONBLOCK` in the kernel: kernfd keeps its
+/// descriptors so whatever mode the object reports.
+pub fn assert_kernel_nonblocking(fd: impl rustix::fd::AsFd) {
+    let flags = rustix::fs::fcntl_getfl(fd).unwrap();
+    assert!(
+        flags.contains(rustix::fs::OFlags::NONBLOCK),
+        "kernfd keeps the descriptor O_NONBLOCK in the kernel: {flags:?}"
+    );
+}
+
+/// Sends `signal` to thread `tid` of this process after `delay`, from a
+/// new thread (joined through the handle).
+pub fn signal_thread_after(
+    tid: rustix::thread::Pid,
+    signal: libc::c_int,
+    delay: std::time::Duration,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        std::thread::sleep(delay);
+        // SAFETY: tgkill takes plain integers; it signals a thread of our
+        // own process, whose handler the caller installed.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_tgkill,
+                libc::getpid(),
+                tid.as_raw_nonzero().get(),
+                signal,
+            )
+        };
+        assert_eq!(r, 0, "tgkill: {}", std::io::Error::last_os_error());
+    })
+}
+
+/// The inotify limits that can refuse a test's instance or watch, as they
+/// are now (for failure messages: another program may have changed them,
+/// or may hold watches of the same user): the machine's and this user
+/// namespace's, which the kernel checks at every level up to the initial
+/// one.
+pub fn inotify_limits() -> String {
+    [
+        "/proc/sys/fs/inotify/max_user_watches",
+        "/proc/sys/fs/inotify/max_user_instances",
+        "/proc/sys/fs/inotify/max_queued_events",
+        "/proc/sys/user/max_inotify_watches",
+        "/proc/sys/user/max_inotify_instances",
+    ]
+    .iter()
+    .map(|p| {
+        let v = std::fs::read_to_string(p).map_or_else(|e| e.to_string(), |v| v.trim().to_owned());
+        format!("{} = {v}", p.trim_start_matches("/proc/sys/"))
+    })
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+/// `result`'s value; its error panics with [`inotify_limits`] as they are.
+#[track_caller]
+pub fn within_inotify_limits<T, E: std::fmt::Display>(result: Result<T, E>) -> T {
+    result.unwrap_or_else(|e| panic!("{e} (limits now: {})", inotify_limits()))
 }
 
 /// The namespaces for a test that needs `CAP_SYS_ADMIN` over `ns`: `ns`
