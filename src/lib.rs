@@ -22,6 +22,7 @@
 //! | [`signalfd`] | `signalfd(2)` |
 //! | [`timerfd`] | `timerfd_create(2)` |
 //! | [`eventfd`] | `eventfd(2)` |
+//! | [`seccomp`] | `seccomp(2)`: strict and filter modes, an allocation-free filter builder, a BPF evaluator, user notification |
 //!
 //! # Unsafe policy
 //! - `unsafe` lives in a few places only: `raw/` (the inline-assembly
@@ -73,6 +74,7 @@ mod shared;
 pub mod eventfd;
 #[allow(dead_code)]
 mod raw;
+pub mod seccomp;
 pub mod signal;
 pub mod signalfd;
 pub mod timerfd;
