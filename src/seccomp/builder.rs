@@ -365,6 +365,9 @@ impl Builder {
             rets: [(0, usize::MAX); 8],
         };
         let default = e.ret(self.default.to_raw())?;
+        // The guards' kill, at the end with the default; jumps to it from
+        // the top get a copy nearer when it is out of reach.
+        let kill = e.ret(Action::KillProcess.to_raw())?;
         // Each syscall's rules, from the highest number down.
         for i in (0..distinct).rev() {
             let nr = e.buf[i].k;
@@ -388,7 +391,8 @@ impl Builder {
         } else {
             e.tree(0, distinct, default)?
         };
-        let kill = e.ret(Action::KillProcess.to_raw())?;
+        // `ld nr` falls through to the guard, or to the tree.
+        let tree = e.fall_to(tree)?;
         if self.guards_x32() {
             let minus_one = e.jump(op::JEQ, u32::MAX, tree, kill)?;
             e.jump(op::JGE, X32_SYSCALL_BIT, minus_one, tree)?;
@@ -462,6 +466,17 @@ impl Emitter<'_> {
         } else {
             let off = (self.pos - target - 1) as u32;
             self.emit(Instruction::stmt(op::JMP | op::JA, off))
+        }
+    }
+
+    /// Makes `target` the next instruction in program order of whatever is
+    /// written next: `target` itself when it was the last written, else a
+    /// copy of it (a `ret`) or a `ja` to it.
+    fn fall_to(&mut self, target: usize) -> Result<usize, BuildError> {
+        if target + 1 == self.pos {
+            Ok(target)
+        } else {
+            self.trampoline(target)
         }
     }
 

@@ -383,3 +383,6 @@ impl Filter<'_> {
         Ok(Listener::from_fd(fd))
     }
 }
+
+#[cfg(test)]
+mod tests;
