@@ -200,8 +200,9 @@ pub enum Response {
 /// `ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp)`: answers notification `id`.
 ///
 /// # Errors
-/// `ENOENT` when the target died or `id` is stale (already answered, or
-/// never existed); `EINPROGRESS` when `id` has not been received yet;
+/// `ENOENT` when the target died or `id` is stale (its call returned, or it
+/// never existed); `EINPROGRESS` when `id` has not been received yet, or was
+/// answered and its target has not woken yet;
 /// `EINVAL` for a bad response (an errno outside `1..=4095`); `EBADF`.
 ///
 /// # References
