@@ -77,7 +77,11 @@ fn nr(name: &str) -> u32 {
 
 /// Builds `rules` for the native arch into a fresh storage and installs
 /// the result after `no_new_privs`.
-fn install(rules: &[SyscallRule<'_>], default: Action, flags: FilterFlags) -> kernfd::Result<Option<Listener>> {
+fn install(
+    rules: &[SyscallRule<'_>],
+    default: Action,
+    flags: FilterFlags,
+) -> kernfd::Result<Option<Listener>> {
     let mut st = [Instruction::default(); 512];
     let f = Builder::new(Arch::native(), default)
         .build(rules, &mut st)
@@ -97,7 +101,10 @@ fn strict_mode_allows_write_and_kills_the_rest() {
             return 2;
         }
         // write(2) is allowed...
-        let ok = sys(nr("write"), [w.as_raw_fd() as u64, b"ok".as_ptr() as u64, 2, 0, 0, 0]);
+        let ok = sys(
+            nr("write"),
+            [w.as_raw_fd() as u64, b"ok".as_ptr() as u64, 2, 0, 0, 0],
+        );
         if ok != 2 {
             return 3;
         }
@@ -134,7 +141,11 @@ fn errno_rule_refuses_uname_and_leaves_the_rest() {
     }
     let out = fork_run(|| {
         let rules = [SyscallRule::new(nr("uname"), Action::Errno(1))];
-        assert!(install(&rules, Action::Allow, FilterFlags::empty()).unwrap().is_none());
+        assert!(
+            install(&rules, Action::Allow, FilterFlags::empty())
+                .unwrap()
+                .is_none()
+        );
         assert_eq!(seccomp::no_new_privs(), Ok(true));
         let mut u = [0_u8; 512];
         assert_eq!(sys(nr("uname"), [u.as_mut_ptr() as u64, 0, 0, 0, 0, 0]), -1);
@@ -178,8 +189,15 @@ fn conditions_on_64_bit_arguments_reach_the_kernel() {
     let getppid = nr("getppid");
     let out = fork_run(move || {
         let c1 = [Cond::new(0, Cmp::Eq, 0x1_0000_0007)];
-        let c2 = [Cond::masked_eq(1, 0xff00_0000_0000_0000, 0xab00_0000_0000_0000)];
-        let c3 = [Cond::new(2, Cmp::Gt, u64::MAX - 1), Cond::new(3, Cmp::Le, 3)];
+        let c2 = [Cond::masked_eq(
+            1,
+            0xff00_0000_0000_0000,
+            0xab00_0000_0000_0000,
+        )];
+        let c3 = [
+            Cond::new(2, Cmp::Gt, u64::MAX - 1),
+            Cond::new(3, Cmp::Le, 3),
+        ];
         let rules = [
             SyscallRule::new(getppid, Action::Errno(21)).when(&c1),
             SyscallRule::new(getppid, Action::Errno(22)).when(&c2),
@@ -224,7 +242,10 @@ fn x32_numbers_are_killed_unless_allowed() {
         f.install(FilterFlags::empty()).unwrap();
         i32::from(sys(x32_getpid, [0; 6]) == -38)
     });
-    assert_eq!(opted_out, free, "without the guard the kernel answers as without a filter");
+    assert_eq!(
+        opted_out, free,
+        "without the guard the kernel answers as without a filter"
+    );
     // Syscall number -1 is not killed: it goes to the default action.
     let minus_one = fork_run(|| {
         // exit_group must stay allowed for the child to end.
@@ -295,7 +316,9 @@ fn install_without_no_new_privs_is_eacces() {
             .unwrap();
         }
         let mut st = [Instruction::default(); 16];
-        let f = Builder::new(Arch::native(), Action::Allow).build(&[], &mut st).unwrap();
+        let f = Builder::new(Arch::native(), Action::Allow)
+            .build(&[], &mut st)
+            .unwrap();
         match f.install(FilterFlags::empty()) {
             Err(e) if e.errno() == Some(Errno::ACCESS) && e.call() == Some("seccomp") => 0,
             other => {
@@ -318,12 +341,18 @@ fn bad_flags_and_programs_are_einval() {
         let einval = |r: Result<usize, Errno>| r == Err(Errno::INVAL);
         // SAFETY (all four): nothing gets installed, or an allow-all program.
         unsafe {
-            assert!(einval(seccomp::set_mode_filter(FilterFlags::from_bits_retain(1 << 30), &ok)));
+            assert!(einval(seccomp::set_mode_filter(
+                FilterFlags::from_bits_retain(1 << 30),
+                &ok
+            )));
             assert!(einval(seccomp::set_mode_filter(FilterFlags::empty(), &[])));
             let bad = [Instruction::load(2), Instruction::ret(0)];
             assert!(einval(seccomp::set_mode_filter(FilterFlags::empty(), &bad)));
             let long = vec![Instruction::ret(Action::Allow.to_raw()); 4097];
-            assert!(einval(seccomp::set_mode_filter(FilterFlags::empty(), &long)));
+            assert!(einval(seccomp::set_mode_filter(
+                FilterFlags::empty(),
+                &long
+            )));
             // TSYNC with NEW_LISTENER needs TSYNC_ESRCH.
             assert!(einval(seccomp::set_mode_filter(
                 FilterFlags::TSYNC | FilterFlags::NEW_LISTENER,
@@ -385,7 +414,10 @@ fn action_avail_and_notif_sizes() {
     ] {
         assert_eq!(seccomp::get_action_avail(a.without_data()), Ok(()), "{a}");
     }
-    assert_eq!(seccomp::get_action_avail(0x7ffe_0000), Err(Errno::OPNOTSUPP));
+    assert_eq!(
+        seccomp::get_action_avail(0x7ffe_0000),
+        Err(Errno::OPNOTSUPP)
+    );
     let s = seccomp::get_notif_sizes().unwrap();
     assert_eq!((s.notif, s.resp, s.data), (80, 24, 64));
 }
@@ -432,7 +464,11 @@ fn tsync_reaches_other_threads() {
         sys(getppid, [0; 6])
     });
     let rules = [SyscallRule::new(getppid, Action::Errno(9))];
-    assert!(install(&rules, Action::Allow, FilterFlags::TSYNC).unwrap().is_none());
+    assert!(
+        install(&rules, Action::Allow, FilterFlags::TSYNC)
+            .unwrap()
+            .is_none()
+    );
     go_tx.send(()).unwrap();
     assert_eq!(other.join().unwrap(), -9);
 }
@@ -443,7 +479,9 @@ fn a_second_listener_is_ebusy() {
         return;
     }
     let out = fork_run(|| {
-        let _first = install(&[], Action::Allow, FilterFlags::NEW_LISTENER).unwrap().unwrap();
+        let _first = install(&[], Action::Allow, FilterFlags::NEW_LISTENER)
+            .unwrap()
+            .unwrap();
         match install(&[], Action::Allow, FilterFlags::NEW_LISTENER) {
             Err(e) if e.errno() == Some(Errno::BUSY) => 0,
             _ => 1,
@@ -476,7 +514,8 @@ fn target<T: Send + 'static>(
             .build(&rules, &mut st)
             .unwrap();
         seccomp::set_no_new_privs().unwrap();
-        tx.send(f.install_listener(FilterFlags::empty()).unwrap()).unwrap();
+        tx.send(f.install_listener(FilterFlags::empty()).unwrap())
+            .unwrap();
         go_rx.recv().unwrap();
         body()
     });
@@ -509,12 +548,17 @@ fn notifications_are_answered_with_values_errors_and_continue() {
     assert!(n.pid() > 0);
     assert!(t.listener.id_valid(n.id()).unwrap());
     t.listener.respond(n.id(), Response::Value(4242)).unwrap();
-    assert!(!t.listener.id_valid(n.id()).unwrap(), "answered: no longer valid");
+    assert!(
+        !t.listener.id_valid(n.id()).unwrap(),
+        "answered: no longer valid"
+    );
     let first = n.id();
 
     let n = t.listener.recv(&mut buf).unwrap();
     assert_eq!(n.data().nr as u32, nr("uname"));
-    t.listener.respond(n.id(), Response::Error(Errno::ACCESS)).unwrap();
+    t.listener
+        .respond(n.id(), Response::Error(Errno::ACCESS))
+        .unwrap();
 
     let n = t.listener.recv(&mut buf).unwrap();
     t.listener.respond(n.id(), Response::Continue).unwrap();
@@ -533,7 +577,9 @@ fn answers_before_receiving_are_einprogress() {
     if util::in_child("answers_before_receiving_are_einprogress") {
         return;
     }
-    let t = target(&["getppid"], || (sys(nr("getppid"), [0; 6]), sys(nr("getppid"), [0; 6])));
+    let t = target(&["getppid"], || {
+        (sys(nr("getppid"), [0; 6]), sys(nr("getppid"), [0; 6]))
+    });
     t.go.send(()).unwrap();
     let mut buf = [0_u8; NOTIF_LEN];
     let first = t.listener.recv(&mut buf).unwrap();
@@ -545,7 +591,10 @@ fn answers_before_receiving_are_einprogress() {
     let e = t.listener.respond(next, Response::Value(2)).unwrap_err();
     assert_eq!(e.errno(), Some(Errno::INPROGRESS));
     let null = std::fs::File::open("/dev/null").unwrap();
-    let e = t.listener.add_fd(next, &AddFd::new(null.as_fd())).unwrap_err();
+    let e = t
+        .listener
+        .add_fd(next, &AddFd::new(null.as_fd()))
+        .unwrap_err();
     assert_eq!(e.errno(), Some(Errno::INPROGRESS));
     let n = t.listener.recv(&mut buf).unwrap();
     assert_eq!(n.id(), next);
@@ -579,7 +628,13 @@ fn non_blocking_listener_in_epoll() {
         }
     );
     let ep = epoll::create(epoll::CreateFlags::CLOEXEC).unwrap();
-    epoll::add(&ep, &t.listener, epoll::EventData::new_u64(7), epoll::EventFlags::IN).unwrap();
+    epoll::add(
+        &ep,
+        &t.listener,
+        epoll::EventData::new_u64(7),
+        epoll::EventFlags::IN,
+    )
+    .unwrap();
     t.go.send(()).unwrap();
     let mut events = [std::mem::MaybeUninit::uninit(); 4];
     let (ready, _) = epoll::wait(&ep, &mut events, None).unwrap();
@@ -604,13 +659,27 @@ fn add_fd_with_send_and_setfd_installs_descriptors_in_the_target() {
     std::fs::write(&file, b"replaced bytes").unwrap();
     let t = target(&["openat", "getppid"], || {
         let path = c"/nonexistent/kernfd-seccomp-probe";
-        let fd = sys(nr("openat"), [libc::AT_FDCWD as u64, path.as_ptr() as u64, 0, 0, 0, 0]);
+        let fd = sys(
+            nr("openat"),
+            [libc::AT_FDCWD as u64, path.as_ptr() as u64, 0, 0, 0, 0],
+        );
         let mut buf = [0_u8; 64];
-        let n = sys(nr("read"), [fd as u64, buf.as_mut_ptr() as u64, 64, 0, 0, 0]);
+        let n = sys(
+            nr("read"),
+            [fd as u64, buf.as_mut_ptr() as u64, 64, 0, 0, 0],
+        );
         let set = sys(nr("getppid"), [0; 6]);
         let mut buf2 = [0_u8; 64];
-        let n2 = sys(nr("pread64"), [set as u64, buf2.as_mut_ptr() as u64, 64, 0, 0, 0]);
-        (fd, buf[..n.max(0) as usize].to_vec(), set, buf2[..n2.max(0) as usize].to_vec())
+        let n2 = sys(
+            nr("pread64"),
+            [set as u64, buf2.as_mut_ptr() as u64, 64, 0, 0, 0],
+        );
+        (
+            fd,
+            buf[..n.max(0) as usize].to_vec(),
+            set,
+            buf2[..n2.max(0) as usize].to_vec(),
+        )
     });
     let before = util::count_fds();
     t.go.send(()).unwrap();
@@ -619,10 +688,18 @@ fn add_fd_with_send_and_setfd_installs_descriptors_in_the_target() {
     assert_eq!(n.data().nr as u32, nr("openat"));
     // The path the target named, read from its memory.
     let mut path = [0_u8; 4096];
-    let named = t.listener.read_cstr(&n, n.data().args[1], &mut path).unwrap();
+    let named = t
+        .listener
+        .read_cstr(&n, n.data().args[1], &mut path)
+        .unwrap();
     assert_eq!(named, b"/nonexistent/kernfd-seccomp-probe");
     let mut four = [0_u8; 4];
-    assert_eq!(t.listener.read_memory(&n, n.data().args[1], &mut four).unwrap(), 4);
+    assert_eq!(
+        t.listener
+            .read_memory(&n, n.data().args[1], &mut four)
+            .unwrap(),
+        4
+    );
     assert_eq!(&four, b"/non");
     // EFAULT for an address with nothing mapped.
     let e = t.listener.read_memory(&n, 8, &mut four).unwrap_err();
@@ -645,14 +722,21 @@ fn add_fd_with_send_and_setfd_installs_descriptors_in_the_target() {
             .unwrap();
         assert_eq!(at, 200);
     }
-    assert!(t.listener.id_valid(n.id()).unwrap(), "ADDFD without SEND leaves it pending");
+    assert!(
+        t.listener.id_valid(n.id()).unwrap(),
+        "ADDFD without SEND leaves it pending"
+    );
     t.listener.respond(n.id(), Response::Value(200)).unwrap();
     let (fd, bytes, set, bytes2) = t.handle.join().unwrap();
     assert!(fd >= 3);
     assert_eq!(bytes, b"replaced bytes");
     assert_eq!(set, 200);
     assert_eq!(bytes2, b"replaced bytes");
-    assert_eq!(util::count_fds(), before + 2, "the target's two new fds, no leak here");
+    assert_eq!(
+        util::count_fds(),
+        before + 2,
+        "the target's two new fds, no leak here"
+    );
     // The target thread's descriptors are ours too (threads share them).
     // SAFETY: closes the two descriptors the kernel installed, owned by no
     // object.
@@ -694,7 +778,10 @@ fn a_dead_target_makes_ids_stale() {
     assert_eq!(e.errno(), Some(Errno::NOENT));
     let mut b = [0_u8; 8];
     let e = t.listener.read_memory(&n, 0x1000, &mut b).unwrap_err();
-    assert!(matches!(e.errno(), Some(Errno::SRCH | Errno::NOENT | Errno::FAULT)), "{e}");
+    assert!(
+        matches!(e.errno(), Some(Errno::SRCH | Errno::NOENT | Errno::FAULT)),
+        "{e}"
+    );
 }
 
 /// xorshift64*, seeded: the property tests reproduce.
@@ -711,7 +798,14 @@ impl Rng {
 /// Calls that ignore their arguments and change nothing: whatever the
 /// filter lets through is harmless.
 const HARMLESS: [&str; 8] = [
-    "getpid", "getppid", "getuid", "geteuid", "getgid", "getegid", "gettid", "sched_yield",
+    "getpid",
+    "getppid",
+    "getuid",
+    "geteuid",
+    "getgid",
+    "getegid",
+    "gettid",
+    "sched_yield",
 ];
 
 fn random_action(rng: &mut Rng) -> Action {
@@ -785,7 +879,11 @@ fn kernel_agrees_with_the_evaluator_on_random_rule_sets() {
             for a in &mut args {
                 *a = random_value(&mut rng);
             }
-            if let Some(c) = specs.iter().flat_map(|s| &s.1).nth((rng.next() % 8) as usize) {
+            if let Some(c) = specs
+                .iter()
+                .flat_map(|s| &s.1)
+                .nth((rng.next() % 8) as usize)
+            {
                 args[usize::from(c.arg())] = c.value();
             }
             let data = SeccompData::new(arch, nr(name), args);
@@ -799,7 +897,10 @@ fn kernel_agrees_with_the_evaluator_on_random_rule_sets() {
                 unsafe { seccomp::install_raw(program, FilterFlags::empty()) }.unwrap();
                 let ret = sys(nr(name), args);
                 let bytes = ret.to_ne_bytes();
-                sys(nr("write"), [w.as_raw_fd() as u64, bytes.as_ptr() as u64, 8, 0, 0, 0]);
+                sys(
+                    nr("write"),
+                    [w.as_raw_fd() as u64, bytes.as_ptr() as u64, 8, 0, 0, 0],
+                );
                 0
             });
             drop(w);
