@@ -209,48 +209,62 @@ impl Supervisor {
         let real = resolved
             .as_deref()
             .and_then(|p| std::fs::canonicalize(p).ok());
-        let verdict = match &resolved {
-            Some(p) if self.deny.iter().any(|t| t.matches(p, real.as_deref())) => self
-                .listener
-                .respond(n.id(), Response::Error(Errno::ACCESS))
-                .map(|()| "denied"),
-            Some(p) => match self
-                .replace
+        let replacement = resolved.as_deref().and_then(|p| {
+            if self.deny.iter().any(|t| t.matches(p, real.as_deref())) {
+                return None;
+            }
+            self.replace
                 .iter()
                 .find(|(t, _)| t.matches(p, real.as_deref()))
-            {
-                Some((_, other)) => self.inject(n, &call, other),
-                None => self
-                    .listener
-                    .respond(n.id(), Response::Continue)
-                    .map(|()| "continue"),
-            },
-            None => self
-                .listener
-                .respond(n.id(), Response::Continue)
-                .map(|()| "continue"),
+                .map(|(_, other)| other)
+        });
+        let denied = resolved
+            .as_deref()
+            .is_some_and(|p| self.deny.iter().any(|t| t.matches(p, real.as_deref())));
+        // Decide, print, then answer: the caller stays blocked until the
+        // answer, so its own output cannot cut into the line.
+        let (verdict, response) = if denied {
+            ("denied", Response::Error(Errno::ACCESS))
+        } else if let Some(other) = replacement {
+            match Self::open_other(&call, other) {
+                Ok(fd) => {
+                    self.say(n, &call, &named, "replaced");
+                    let add = AddFd::new(rustix::fd::AsFd::as_fd(&fd))
+                        .cloexec(call.cloexec())
+                        .send(true);
+                    if let Err(e) = self.listener.add_fd(n.id(), &add) {
+                        if e.errno() != Some(Errno::NOENT) {
+                            say(&format!("supervise: {}: {e}", n.pid()));
+                        }
+                    }
+                    return;
+                }
+                // OTHER cannot be opened: the call fails as that open did.
+                Err(e) => ("denied", Response::Error(e)),
+            }
+        } else {
+            ("continue", Response::Continue)
         };
-        match verdict {
-            Ok(v) => say(&format!(
-                "supervise: {} {} {} -> {v}",
-                n.pid(),
-                call.name,
-                quoted(&named)
-            )),
-            // The caller died meanwhile: nothing happened.
+        self.say(n, &call, &named, verdict);
+        match self.listener.respond(n.id(), response) {
+            // NOENT: the caller died meanwhile.
+            Ok(()) => {}
             Err(e) if e.errno() == Some(Errno::NOENT) => {}
-            Err(e) => eprintln!("supervise: {}: {e}", n.pid()),
+            Err(e) => say(&format!("supervise: {}: {e}", n.pid())),
         }
     }
 
-    /// Opens `other` as the caller asked to open its file, and installs it
-    /// as the call's result.
-    fn inject(
-        &self,
-        n: &Notification,
-        call: &OpenCall,
-        other: &Path,
-    ) -> kernfd::Result<&'static str> {
+    fn say(&self, n: &Notification, call: &OpenCall, named: &[u8], verdict: &str) {
+        say(&format!(
+            "supervise: {} {} {} -> {verdict}",
+            n.pid(),
+            call.name,
+            quoted(named)
+        ));
+    }
+
+    /// Opens `other` as the caller asked to open its own file.
+    fn open_other(call: &OpenCall, other: &Path) -> Result<OwnedFd, Errno> {
         use rustix::fs::{Mode, OFlags};
         let asked = OFlags::from_bits_retain(call.flags.unwrap_or(0) as u32);
         let keep = OFlags::RWMODE
@@ -262,19 +276,14 @@ impl Supervisor {
             | OFlags::PATH
             | OFlags::NOFOLLOW;
         let flags = (asked & keep) | OFlags::CLOEXEC;
-        match rustix::fs::open(other, flags, Mode::from_bits_truncate(call.mode as u32)) {
-            Ok(fd) => {
-                let add = AddFd::new(rustix::fd::AsFd::as_fd(&fd))
-                    .cloexec(asked.contains(OFlags::CLOEXEC))
-                    .send(true);
-                self.listener.add_fd(n.id(), &add).map(|_| "replaced")
-            }
-            // OTHER cannot be opened: the call fails as that open did.
-            Err(e) => self
-                .listener
-                .respond(n.id(), Response::Error(e))
-                .map(|()| "denied"),
-        }
+        rustix::fs::open(other, flags, Mode::from_bits_truncate(call.mode as u32))
+    }
+}
+
+impl OpenCall {
+    /// Whether the caller asked for `O_CLOEXEC`.
+    fn cloexec(&self) -> bool {
+        self.flags.unwrap_or(0) & u64::from(rustix::fs::OFlags::CLOEXEC.bits()) != 0
     }
 }
 
