@@ -12,7 +12,7 @@
 //! ```
 //!
 //! The default action is `allow`. The filter checks the architecture first
-//! and, on x86_64, kills x32 syscall numbers. Rules for the same syscall
+//! and, on `x86_64`, kills x32 syscall numbers. Rules for the same syscall
 //! are tried in order; the first whose conditions all hold decides.
 //!
 //! The exit status is the command's, or 128 + the signal that killed it,
@@ -250,61 +250,57 @@ fn parse_rule(arch: Arch, s: &str) -> Result<RuleSpec, String> {
     Ok((nr, conds, action))
 }
 
+/// The command line: the default action, the rules, where COMMAND starts.
+type Options = (Action, Vec<RuleSpec>, usize);
+
+fn parse_args(arch: Arch, args: &[std::ffi::OsString]) -> Result<Options, String> {
+    let mut default = Action::Allow;
+    let mut specs = Vec::new();
+    let mut at = 0;
+    loop {
+        let Some(word) = args.get(at) else {
+            return Err(String::new());
+        };
+        let word = word.to_string_lossy();
+        // `--option value` or `--option=value`.
+        let (option, inline) = match word.split_once('=') {
+            Some((o, v)) if o == "--default" || o == "--rule" => (o, Some(v.to_owned())),
+            _ => (&*word, None),
+        };
+        match option {
+            "--" => return Ok((default, specs, at + 1)),
+            "--default" | "--rule" => {
+                let value = if let Some(v) = inline {
+                    v
+                } else {
+                    at += 1;
+                    let v = args.get(at).ok_or_else(String::new)?;
+                    v.to_string_lossy().into_owned()
+                };
+                if option == "--default" {
+                    default = parse_action(&value)?;
+                } else {
+                    specs.push(parse_rule(arch, &value)?);
+                }
+                at += 1;
+            }
+            "-h" | "--help" => return Err(String::new()),
+            o if o.starts_with('-') => return Err(format!("unknown option {o}")),
+            _ => return Ok((default, specs, at)),
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let arch = Arch::native();
-    let mut default = Action::Allow;
-    let mut specs = Vec::new();
-    let mut i = 0;
-    let command_at = loop {
-        let Some(a) = args.get(i) else {
+    let (default, specs, command_at) = match parse_args(arch, &args) {
+        Ok(o) => o,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("sandbox: {e}");
+            }
             return usage();
-        };
-        let a = a.to_string_lossy();
-        let value = |i: usize| args.get(i + 1).map(|v| v.to_string_lossy().into_owned());
-        match &*a {
-            "--" => break i + 1,
-            "--default" => {
-                let Some(v) = value(i) else { return usage() };
-                match parse_action(&v) {
-                    Ok(act) => default = act,
-                    Err(e) => {
-                        eprintln!("sandbox: {e}");
-                        return usage();
-                    }
-                }
-                i += 2;
-            }
-            "--rule" => {
-                let Some(v) = value(i) else { return usage() };
-                match parse_rule(arch, &v) {
-                    Ok(r) => specs.push(r),
-                    Err(e) => {
-                        eprintln!("sandbox: {e}");
-                        return usage();
-                    }
-                }
-                i += 2;
-            }
-            _ if a.starts_with("--default=") || a.starts_with("--rule=") => {
-                let (k, v) = a.split_once('=').unwrap();
-                let r = if k == "--default" {
-                    parse_action(v).map(|act| default = act)
-                } else {
-                    parse_rule(arch, v).map(|r| specs.push(r))
-                };
-                if let Err(e) = r {
-                    eprintln!("sandbox: {e}");
-                    return usage();
-                }
-                i += 1;
-            }
-            "-h" | "--help" => return usage(),
-            _ if a.starts_with('-') => {
-                eprintln!("sandbox: unknown option {a}");
-                return usage();
-            }
-            _ => break i,
         }
     };
     let Some(command) = args.get(command_at) else {

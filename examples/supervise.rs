@@ -16,11 +16,12 @@
 //! symlinks when both exist. The exit status is COMMAND's, or 128 + the
 //! signal that killed it.
 //!
-//! `--deny` and `--replace` are sound: the supervisor answers the call
+//! The calls `--deny` and `--replace` match are answered by the supervisor
 //! itself (an errno, or a descriptor it opened). Every other call is let
 //! through with `CONTINUE`, which is not a security boundary (the caller
-//! can change the path after it was read): this tool watches and rewrites,
-//! it does not confine.
+//! can change the path after it was read, so it can show the supervisor
+//! one path and the kernel another): this tool watches and rewrites, it
+//! does not confine.
 
 use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -93,6 +94,7 @@ impl Target {
 /// Writes `bytes` between quotes: text as is, `"` `\` and control
 /// characters escaped, bytes that are not UTF-8 as `\xHH`.
 fn quoted(bytes: &[u8]) -> String {
+    use std::fmt::Write;
     let mut s = String::from("\"");
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {
@@ -101,12 +103,14 @@ fn quoted(bytes: &[u8]) -> String {
                 '\\' => s.push_str("\\\\"),
                 '\n' => s.push_str("\\n"),
                 '\t' => s.push_str("\\t"),
-                c if c.is_control() => s.push_str(&format!("\\x{:02x}", c as u32)),
+                c if c.is_control() => {
+                    let _ = write!(s, "\\x{:02x}", c as u32);
+                }
                 c => s.push(c),
             }
         }
         for b in chunk.invalid() {
-            s.push_str(&format!("\\x{b:02x}"));
+            let _ = write!(s, "\\x{b:02x}");
         }
     }
     s.push('"');
@@ -228,7 +232,7 @@ impl Supervisor {
         } else if let Some(other) = replacement {
             match Self::open_other(&call, other) {
                 Ok(fd) => {
-                    self.say(n, &call, &named, "replaced");
+                    Self::say(n, &call, &named, "replaced");
                     let add = AddFd::new(rustix::fd::AsFd::as_fd(&fd))
                         .cloexec(call.cloexec())
                         .send(true);
@@ -245,7 +249,7 @@ impl Supervisor {
         } else {
             ("continue", Response::Continue)
         };
-        self.say(n, &call, &named, verdict);
+        Self::say(n, &call, &named, verdict);
         match self.listener.respond(n.id(), response) {
             // NOENT: the caller died meanwhile.
             Ok(()) => {}
@@ -254,7 +258,37 @@ impl Supervisor {
         }
     }
 
-    fn say(&self, n: &Notification, call: &OpenCall, named: &[u8], verdict: &str) {
+    /// Answers calls until no process uses the filter any more (`POLLHUP`).
+    fn serve(&self) {
+        let mut buf = [0_u8; NOTIF_LEN];
+        loop {
+            let mut pfd = [PollFd::new(&self.listener, PollFlags::IN)];
+            match rustix::event::poll(&mut pfd, None) {
+                Ok(_) => {}
+                Err(Errno::INTR) => continue,
+                Err(e) => {
+                    eprintln!("supervise: poll: {e}");
+                    break;
+                }
+            }
+            let ev = pfd[0].revents();
+            if ev.contains(PollFlags::IN) {
+                match self.listener.recv(&mut buf) {
+                    Ok(n) => self.handle(&n),
+                    // The caller went away before we took its call.
+                    Err(e) if matches!(e.errno(), Some(Errno::NOENT | Errno::INTR)) => {}
+                    Err(e) => {
+                        eprintln!("supervise: {e}");
+                        break;
+                    }
+                }
+            } else if ev.intersects(PollFlags::HUP | PollFlags::ERR) {
+                break;
+            }
+        }
+    }
+
+    fn say(n: &Notification, call: &OpenCall, named: &[u8], verdict: &str) {
         say(&format!(
             "supervise: {} {} {} -> {verdict}",
             n.pid(),
@@ -287,7 +321,7 @@ impl OpenCall {
     }
 }
 
-/// Sends `fd` over the unix socket `sock` (SCM_RIGHTS). Runs between fork
+/// Sends `fd` over the unix socket `sock` (`SCM_RIGHTS`). Runs between fork
 /// and exec: stack only, no allocation.
 fn send_fd(sock: i32, fd: i32) -> std::io::Result<()> {
     let mut byte = [0_u8; 1];
@@ -349,8 +383,11 @@ fn recv_fd(sock: i32) -> std::io::Result<OwnedFd> {
     }
 }
 
-fn main() -> ExitCode {
-    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+/// The command line: what to deny, what to replace, where COMMAND starts.
+type Options = (Vec<Target>, Vec<(Target, PathBuf)>, usize);
+
+fn parse_args(args: &[OsString]) -> Result<Options, ExitCode> {
+    let usage = || Err(usage());
     let mut deny = Vec::new();
     let mut replace = Vec::new();
     let mut i = 0;
@@ -396,11 +433,49 @@ fn main() -> ExitCode {
             _ => break i,
         }
     };
+    Ok((deny, replace, command_at))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let (deny, replace, command_at) = match parse_args(&args) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
     let Some(command) = args.get(command_at) else {
         return usage();
     };
-
     let arch = Arch::native();
+    let (mut child, listener) = match start(arch, command, &args[command_at + 1..]) {
+        Ok(started) => started,
+        Err(code) => return code,
+    };
+    let sup = Supervisor {
+        listener,
+        arch,
+        deny,
+        replace,
+    };
+    sup.serve();
+    let status = match child.wait() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("supervise: wait: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match status.code() {
+        Some(c) => ExitCode::from(c as u8),
+        None => ExitCode::from((128 + status.signal().unwrap_or(0)) as u8),
+    }
+}
+
+/// Starts COMMAND with the filter installed, and receives its listener.
+fn start(
+    arch: Arch,
+    command: &OsStr,
+    args: &[OsString],
+) -> Result<(std::process::Child, Listener), ExitCode> {
     let rules: Vec<SyscallRule<'_>> = ["open", "openat", "openat2"]
         .iter()
         .filter_map(|n| arch.syscall(n))
@@ -424,7 +499,7 @@ fn main() -> ExitCode {
     } != 0
     {
         eprintln!("supervise: socketpair: {}", std::io::Error::last_os_error());
-        return ExitCode::from(1);
+        return Err(ExitCode::from(1));
     }
     // SAFETY: fresh descriptors from socketpair.
     let (ours, theirs) = unsafe {
@@ -436,7 +511,7 @@ fn main() -> ExitCode {
     let theirs_raw = theirs.as_raw_fd();
 
     let mut cmd = Command::new(command);
-    cmd.args(&args[command_at + 1..]);
+    cmd.args(args);
     // SAFETY: between fork and exec the closure makes syscalls on stack
     // memory only and allocates nothing.
     unsafe {
@@ -458,11 +533,12 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             eprintln!("supervise: {name}: {e}");
-            return ExitCode::from(if e.kind() == std::io::ErrorKind::NotFound {
+            let code = if e.kind() == std::io::ErrorKind::NotFound {
                 127
             } else {
                 126
-            });
+            };
+            return Err(ExitCode::from(code));
         }
     };
     drop(theirs);
@@ -472,52 +548,8 @@ fn main() -> ExitCode {
             eprintln!("supervise: receiving the listener: {e}");
             let _ = child.kill();
             let _ = child.wait();
-            return ExitCode::from(1);
+            return Err(ExitCode::from(1));
         }
     };
-    let sup = Supervisor {
-        listener,
-        arch,
-        deny,
-        replace,
-    };
-
-    // Serve until no process uses the filter any more (POLLHUP).
-    let mut buf = [0_u8; NOTIF_LEN];
-    loop {
-        let mut pfd = [PollFd::new(&sup.listener, PollFlags::IN)];
-        match rustix::event::poll(&mut pfd, None) {
-            Ok(_) => {}
-            Err(Errno::INTR) => continue,
-            Err(e) => {
-                eprintln!("supervise: poll: {e}");
-                break;
-            }
-        }
-        let ev = pfd[0].revents();
-        if ev.contains(PollFlags::IN) {
-            match sup.listener.recv(&mut buf) {
-                Ok(n) => sup.handle(&n),
-                // The caller went away before we took its call.
-                Err(e) if matches!(e.errno(), Some(Errno::NOENT | Errno::INTR)) => {}
-                Err(e) => {
-                    eprintln!("supervise: {e}");
-                    break;
-                }
-            }
-        } else if ev.intersects(PollFlags::HUP | PollFlags::ERR) {
-            break;
-        }
-    }
-    let status = match child.wait() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("supervise: wait: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    match status.code() {
-        Some(c) => ExitCode::from(c as u8),
-        None => ExitCode::from((128 + status.signal().unwrap_or(0)) as u8),
-    }
+    Ok((child, listener))
 }

@@ -5,6 +5,8 @@
 //! ([`fork_run`]), or in one of its threads (filters are per thread), so the
 //! test runner is never filtered.
 
+#![allow(clippy::many_single_char_names)] // r, w, n, t: pipes, notifications, targets
+
 #[macro_use]
 mod util;
 
@@ -39,7 +41,7 @@ fn fork_run(f: impl FnOnce() -> i32) -> Outcome {
         };
         // SAFETY: plain syscalls; `_exit` never returns.
         unsafe {
-            libc::setrlimit(libc::RLIMIT_CORE, &zero);
+            libc::setrlimit(libc::RLIMIT_CORE, &raw const zero);
             let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or(101);
             libc::_exit(code)
         }
@@ -50,7 +52,7 @@ fn fork_run(f: impl FnOnce() -> i32) -> Outcome {
 fn wait_pid(pid: i32) -> Outcome {
     let mut status = 0;
     // SAFETY: waits for our own child.
-    let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+    let r = unsafe { libc::waitpid(pid, &raw mut status, 0) };
     assert_eq!(r, pid);
     if libc::WIFEXITED(status) {
         Outcome::Exit(libc::WEXITSTATUS(status))
@@ -339,7 +341,7 @@ fn bad_flags_and_programs_are_einval() {
         seccomp::set_no_new_privs().unwrap();
         let ok = [Instruction::ret(Action::Allow.to_raw())];
         let einval = |r: Result<usize, Errno>| r == Err(Errno::INVAL);
-        // SAFETY (all four): nothing gets installed, or an allow-all program.
+        // SAFETY: every call fails, or installs an allow-all program.
         unsafe {
             assert!(einval(seccomp::set_mode_filter(
                 FilterFlags::from_bits_retain(1 << 30),
@@ -610,10 +612,10 @@ fn wait_readable(l: &Listener) {
 
 #[test]
 fn non_blocking_listener_in_epoll() {
+    use rustix::event::epoll;
     if util::in_child("non_blocking_listener_in_epoll") {
         return;
     }
-    use rustix::event::epoll;
     let t = target(&["getppid"], || sys(nr("getppid"), [0; 6]));
     t.listener.set_nonblocking(true).unwrap();
     let mut buf = [0_u8; NOTIF_LEN];
@@ -824,7 +826,7 @@ fn random_action(rng: &mut Rng) -> Action {
 fn random_value(rng: &mut Rng) -> u64 {
     match rng.next() % 4 {
         0 => rng.next() % 8,
-        1 => (rng.next() % 4) << 32 | rng.next() % 4,
+        1 => ((rng.next() % 4) << 32) | (rng.next() % 4),
         2 => u64::MAX - rng.next() % 4,
         _ => rng.next(),
     }

@@ -21,6 +21,25 @@
 //! they last for the thread's life and are inherited across `fork`,
 //! `clone` and `execve`.
 //!
+//! # User notification: what is a security boundary and what is not
+//! Deciding from the target's *memory* (a path, a `struct sockaddr`) and
+//! answering [`Response::Continue`] is **not** a security boundary: the
+//! target (another of its threads, or a process sharing its memory) can
+//! change the bytes after the supervisor read them and before the kernel
+//! reads them again to run the call. Use `Continue` only as a cheap "not
+//! mine, go ahead" for policies enforced elsewhere. What is sound:
+//! - deciding from the register arguments alone (the [`SeccompData`]
+//!   cannot change), e.g. with the filter's own conditions;
+//! - doing the call *in the supervisor* on the bytes it read (its copy
+//!   cannot change) and answering with the result: a value, an errno, or a
+//!   descriptor injected with [`AddFd::send`] (`examples/supervise.rs`'s
+//!   `--replace` does this for the paths it names), for *every* call the
+//!   filter sends, never answering `Continue`.
+//!
+//! So a deny-list that lets the other calls `Continue` (`supervise --deny`)
+//! is a tripwire, not a sandbox: the target can show one path to the
+//! supervisor and another to the kernel.
+//!
 //! # Example
 //! ```no_run
 //! use kernfd::seccomp::{self, Action, Arch, Builder, FilterFlags, Instruction, SyscallRule};

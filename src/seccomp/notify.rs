@@ -8,19 +8,7 @@
 //! call as it is"), possibly after installing a descriptor of its own in
 //! the target ([`Listener::add_fd`]).
 //!
-//! # What is a security boundary and what is not
-//! Deciding from the target's *memory* (a path, a `struct sockaddr`) and
-//! answering [`Response::Continue`] is **not** a security boundary: the
-//! target (another of its threads, or a process sharing its memory) can
-//! change the bytes after the supervisor read them and before the kernel
-//! reads them again to run the call. Use `Continue` only as a cheap "not
-//! mine, go ahead" for policies enforced elsewhere. What is sound:
-//! - deciding from the register arguments alone (the [`SeccompData`]
-//!   cannot change), e.g. with the filter's own conditions;
-//! - doing the call *in the supervisor* on the bytes it read (its copy
-//!   cannot change) and answering with the result: a value, an errno, or a
-//!   descriptor injected with [`AddFd::send`] — the pattern of
-//!   `examples/supervise.rs`'s `--replace` and `--deny`.
+//! See the [module docs](super) on what is a security boundary.
 //!
 //! Reading the target's memory races with the target ending and its pid
 //! being reused: [`Listener::read_memory`] checks [`Listener::id_valid`]
@@ -193,7 +181,7 @@ pub enum Response {
     /// The call fails with this errno without running.
     Error(Errno),
     /// `SECCOMP_USER_NOTIF_FLAG_CONTINUE`: the kernel runs the call as
-    /// issued. Not a security boundary (see the [module docs](self)).
+    /// issued. Not a security boundary (see the [module docs](super)).
     Continue,
 }
 
@@ -503,7 +491,7 @@ impl Listener {
     /// number of bytes read.
     ///
     /// The bytes are a snapshot: the target may change them right after
-    /// (see the [module docs](self)).
+    /// (see the [module docs](super)).
     ///
     /// # Errors
     /// `process_vm_readv: EFAULT` when nothing at `addr` is mapped; `EPERM`

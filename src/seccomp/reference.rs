@@ -91,6 +91,7 @@ fn value(b: &mut Bytes<'_>) -> u64 {
 /// Builds a rule set from `input`, and checks for calls derived from it
 /// that the program's verdict equals [`Builder::decide`], and that the
 /// program passes [`check`]. Returns the number of calls checked.
+#[must_use]
 pub fn rules_agree(input: &[u8]) -> usize {
     let mut b = Bytes(input);
     let arch = if b.u8() & 1 == 0 {
@@ -162,7 +163,7 @@ pub fn rules_agree(input: &[u8]) -> usize {
         }
         let mut data = SeccompData::new(arch, nr, args);
         if b.u8() % 16 == 0 {
-            data.arch = Arch::X86_64.audit_arch() ^ Arch::Aarch64.audit_arch() ^ data.arch;
+            data.arch ^= Arch::X86_64.audit_arch() ^ Arch::Aarch64.audit_arch();
         }
         let want = builder.decide(&rules, &data);
         let got = evaluate(filter.instructions(), &data).expect("a built program runs");
