@@ -544,6 +544,10 @@ fn notifications_are_answered_with_values_errors_and_continue() {
     t.go.send(()).unwrap();
     let mut buf = [0_u8; NOTIF_LEN];
     let n = t.listener.recv(&mut buf).unwrap();
+    // Seeds for fuzz/corpus/seccomp_notif_parse: real kernel records.
+    if let Some(dir) = std::env::var_os("KERNFD_SEED_DIR") {
+        std::fs::write(std::path::Path::new(&dir).join("seed-getppid"), buf).unwrap();
+    }
     assert_eq!(n.data().nr as u32, nr("getppid"));
     assert_eq!(n.data().arch, Arch::native().audit_arch());
     assert_eq!(n.data().args, [1, 2, 3, 4, 5, 6]);
@@ -557,6 +561,9 @@ fn notifications_are_answered_with_values_errors_and_continue() {
     let first = n.id();
 
     let n = t.listener.recv(&mut buf).unwrap();
+    if let Some(dir) = std::env::var_os("KERNFD_SEED_DIR") {
+        std::fs::write(std::path::Path::new(&dir).join("seed-uname"), buf).unwrap();
+    }
     assert_eq!(n.data().nr as u32, nr("uname"));
     t.listener
         .respond(n.id(), Response::Error(Errno::ACCESS))
