@@ -930,3 +930,82 @@ fn kernel_agrees_with_the_evaluator_on_random_rule_sets() {
     }
     assert_eq!(cases, 12 * 16);
 }
+
+#[global_allocator]
+static ALLOC: util::CountingAlloc = util::CountingAlloc;
+
+#[test]
+fn build_evaluate_receive_and_answer_allocate_nothing_and_leak_no_fd() {
+    if util::in_child("build_evaluate_receive_and_answer_allocate_nothing_and_leak_no_fd") {
+        return;
+    }
+    let getppid = nr("getppid");
+    let ((), allocs) = util::count_allocs(|| {
+        let conds = [Cond::new(0, Cmp::Ge, 1 << 40)];
+        let rules = [
+            SyscallRule::new(getppid, Action::Errno(3)).when(&conds),
+            SyscallRule::new(getppid, Action::UserNotif),
+        ];
+        let mut st = [Instruction::default(); 64];
+        let f = Builder::new(Arch::native(), Action::Allow)
+            .build(&rules, &mut st)
+            .unwrap();
+        let v = f
+            .evaluate(&SeccompData::new(
+                Arch::native(),
+                getppid,
+                [1 << 41, 0, 0, 0, 0, 0],
+            ))
+            .unwrap();
+        assert_eq!(v.action(), Action::Errno(3));
+    });
+    assert_eq!(allocs, 0, "building and evaluating allocate nothing");
+
+    let fds = util::count_fds();
+    let t = target(&["getppid"], || sys(nr("getppid"), [0; 6]));
+    assert_eq!(util::count_fds(), fds + 1, "the listener");
+    t.go.send(()).unwrap();
+    wait_readable(&t.listener);
+    let ((), allocs) = util::count_allocs(|| {
+        let mut buf = [0_u8; NOTIF_LEN];
+        let n = t.listener.recv(&mut buf).unwrap();
+        assert!(t.listener.id_valid(n.id()).unwrap());
+        let mut path = [0_u8; 8];
+        t.listener
+            .read_memory(&n, n.data().instruction_pointer, &mut path)
+            .unwrap();
+        t.listener.respond(n.id(), Response::Value(5)).unwrap();
+    });
+    assert_eq!(allocs, 0, "receiving and answering allocate nothing");
+    assert_eq!(t.handle.join().unwrap(), 5);
+    drop(t.listener);
+    assert_eq!(util::count_fds(), fds, "no descriptor left behind");
+}
+
+#[test]
+fn listener_flags() {
+    if util::in_child("listener_flags") {
+        return;
+    }
+    let t = target(&["getppid"], || sys(nr("getppid"), [0; 6]));
+    match t.listener.set_sync_wake_up() {
+        Ok(()) => {}
+        Err(e) if e.errno() == Some(Errno::INVAL) => {
+            eprintln!("SKIPPED listener_flags: before Linux 6.6")
+        }
+        Err(e) => panic!("{e}"),
+    }
+    assert_eq!(
+        seccomp::notif_set_flags(&t.listener, 1 << 5),
+        Err(Errno::INVAL)
+    );
+    // A descriptor that is not a listener.
+    let null = std::fs::File::open("/dev/null").unwrap();
+    let mut buf = [0_u8; NOTIF_LEN];
+    assert!(seccomp::notif_recv(&null, &mut buf).is_err());
+    assert!(seccomp::notif_id_valid(&null, 1).is_err());
+    t.go.send(()).unwrap();
+    let n = t.listener.recv(&mut buf).unwrap();
+    t.listener.respond(n.id(), Response::Value(1)).unwrap();
+    assert_eq!(t.handle.join().unwrap(), 1);
+}
