@@ -218,7 +218,8 @@ fn cost(p: &Program, arch: Arch) -> (f64, usize) {
     assert_eq!(v.action(), Action::KillProcess, "{} on reboot", p.name);
     if arch == Arch::X86_64 && p.name != "seccompiler" {
         // seccompiler does not guard x32 numbers (its issue #74).
-        let x32 = SeccompData::new(arch, X32_SYSCALL_BIT | 39, [0; 6]);
+        let getpid = arch.syscall("getpid").unwrap();
+        let x32 = SeccompData::new(arch, X32_SYSCALL_BIT | getpid, [0; 6]);
         // libseccomp kills the thread on a bad arch (its ACT_BADARCH).
         let a = evaluate(&p.insns, &x32).unwrap().action();
         assert!(

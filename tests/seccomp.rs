@@ -991,7 +991,7 @@ fn listener_flags() {
     match t.listener.set_sync_wake_up() {
         Ok(()) => {}
         Err(e) if e.errno() == Some(Errno::INVAL) => {
-            eprintln!("SKIPPED listener_flags: before Linux 6.6")
+            eprintln!("SKIPPED listener_flags: before Linux 6.6");
         }
         Err(e) => panic!("{e}"),
     }
