@@ -337,14 +337,14 @@ fn send_fd(sock: i32, fd: i32) -> std::io::Result<()> {
     msg.msg_iovlen = 1;
     msg.msg_control = space.as_mut_ptr().cast();
     // SAFETY: CMSG_SPACE only computes a size.
-    msg.msg_controllen = unsafe { libc::CMSG_SPACE(size_of::<i32>() as u32) } as usize;
+    msg.msg_controllen = unsafe { libc::CMSG_SPACE(size_of::<i32>() as u32) } as _;
     // SAFETY: the control buffer is large enough for one int's cmsg, and
     // CMSG_FIRSTHDR/CMSG_DATA point inside it.
     unsafe {
         let c = libc::CMSG_FIRSTHDR(&raw const msg);
         (*c).cmsg_level = libc::SOL_SOCKET;
         (*c).cmsg_type = libc::SCM_RIGHTS;
-        (*c).cmsg_len = libc::CMSG_LEN(size_of::<i32>() as u32) as usize;
+        (*c).cmsg_len = libc::CMSG_LEN(size_of::<i32>() as u32) as _;
         libc::CMSG_DATA(c).cast::<i32>().write_unaligned(fd);
         if libc::sendmsg(sock, &raw const msg, 0) < 0 {
             return Err(std::io::Error::last_os_error());
@@ -366,7 +366,7 @@ fn recv_fd(sock: i32) -> std::io::Result<OwnedFd> {
     msg.msg_iov = &raw mut iov;
     msg.msg_iovlen = 1;
     msg.msg_control = space.as_mut_ptr().cast();
-    msg.msg_controllen = size_of_val(&space);
+    msg.msg_controllen = size_of_val(&space) as _;
     // SAFETY: the buffers outlive the call; the cmsg is checked before its
     // data is read, and the descriptor it carries is ours alone.
     unsafe {
