@@ -355,6 +355,23 @@ fn bad_flags_and_programs_are_einval() {
                 FilterFlags::empty(),
                 &long
             )));
+            // A scratch slot read where one path did not write it.
+            let half = [
+                Instruction::jump(
+                    seccomp::op::JMP | seccomp::op::JEQ | seccomp::op::K,
+                    0,
+                    0,
+                    1,
+                ),
+                Instruction::stmt(seccomp::op::ST, 3),
+                Instruction::stmt(seccomp::op::LD | seccomp::op::MEM, 3),
+                Instruction::ret(Action::Allow.to_raw()),
+            ];
+            assert!(einval(seccomp::set_mode_filter(
+                FilterFlags::empty(),
+                &half
+            )));
+            assert!(seccomp::check(&half).is_err());
             // TSYNC with NEW_LISTENER needs TSYNC_ESRCH.
             assert!(einval(seccomp::set_mode_filter(
                 FilterFlags::TSYNC | FilterFlags::NEW_LISTENER,

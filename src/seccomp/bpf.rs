@@ -311,6 +311,9 @@ pub enum EvalError {
     MemoryIndex(usize),
     /// The division or modulo by the constant zero at this index.
     DivisionByZero(usize),
+    /// The scratch-memory load at this index may read a slot no path to it
+    /// has written ([`check`] only; the evaluator reads such a slot as 0).
+    UninitializedMemory(usize),
     /// The program ran past its last instruction.
     FellOffEnd,
 }
@@ -326,6 +329,12 @@ impl fmt::Display for EvalError {
             Self::JumpOutOfRange(i) => write!(f, "instruction {i}: jump leaves the program"),
             Self::MemoryIndex(i) => write!(f, "instruction {i}: scratch memory index past 15"),
             Self::DivisionByZero(i) => write!(f, "instruction {i}: division by constant zero"),
+            Self::UninitializedMemory(i) => {
+                write!(
+                    f,
+                    "instruction {i}: reads scratch memory no path has written"
+                )
+            }
             Self::FellOffEnd => f.write_str("the program ran past its last instruction"),
         }
     }
@@ -468,8 +477,9 @@ pub fn evaluate(program: &[Instruction], data: &SeccompData) -> Result<Verdict, 
 }
 
 /// Checks the whole of `program` as the kernel's checker would: its length,
-/// every opcode, load offset, scratch index and jump target, and that it
-/// ends in a return.
+/// every opcode, load offset, scratch index and jump target, that it ends
+/// in a return, and that no scratch slot is read before every path to the
+/// read has written it.
 ///
 /// # Errors
 /// The first problem found, by instruction index.
@@ -517,6 +527,35 @@ pub fn check(program: &[Instruction]) -> Result<(), EvalError> {
     }
     if program[n - 1].code & 0x07 != op::RET {
         return Err(EvalError::FellOffEnd);
+    }
+    check_memory(program)
+}
+
+/// The kernel's `check_load_and_stores`: a scratch slot is read only where
+/// every path to the read has written it. Jumps are known to be in range.
+fn check_memory(program: &[Instruction]) -> Result<(), EvalError> {
+    // Slots valid on entry to each instruction (ANDed over the jumps to it).
+    let mut masks = [u16::MAX; MAX_INSTRUCTIONS];
+    let mut valid = 0_u16;
+    for (pc, ins) in program.iter().enumerate() {
+        valid &= masks[pc];
+        let bit = 1_u16.checked_shl(ins.k).unwrap_or(0);
+        match ins.code {
+            c if c == op::ST || c == op::STX => valid |= bit,
+            c if (c == op::LD | op::MEM || c == op::LDX | op::MEM) && valid & bit == 0 => {
+                return Err(EvalError::UninitializedMemory(pc));
+            }
+            c if c == op::JMP | op::JA => {
+                masks[pc + 1 + ins.k as usize] &= valid;
+                valid = u16::MAX;
+            }
+            c if c & 0x07 == op::JMP => {
+                masks[pc + 1 + ins.jt as usize] &= valid;
+                masks[pc + 1 + ins.jf as usize] &= valid;
+                valid = u16::MAX;
+            }
+            _ => {}
+        }
     }
     Ok(())
 }
