@@ -40,6 +40,13 @@
 //! is a tripwire, not a sandbox: the target can show one path to the
 //! supervisor and another to the kernel.
 //!
+//! The other direction matters too: the target trusts the answer. A
+//! [`Response::Value`] for an `mmap` is a pointer the target will use; when
+//! the target is a thread of the supervisor's own process, a made-up value
+//! breaks that process's memory safety as writing `/proc/self/mem` would.
+//! Answer a call of your own process only with an errno, `Continue`, or the
+//! result of really doing the call.
+//!
 //! # Example
 //! ```no_run
 //! use kernfd::seccomp::{self, Action, Arch, Builder, FilterFlags, Instruction, SyscallRule};

@@ -176,7 +176,9 @@ pub fn notif_recv(fd: impl AsFd, buf: &mut [u8; NOTIF_LEN]) -> core::result::Res
 /// An answer to a notification.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Response {
-    /// The call returns this value without running.
+    /// The call returns this value without running. The caller trusts it
+    /// as the call's result (a pointer for `mmap`, a count for `read`): see
+    /// the [module docs](super).
     Value(i64),
     /// The call fails with this errno without running.
     Error(Errno),
