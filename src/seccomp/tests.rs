@@ -412,3 +412,45 @@ fn seccomp_data_words_are_native_halves() {
     assert_eq!(d.word(64), None);
     assert_eq!(d.word(1), None);
 }
+
+#[test]
+fn every_syscall_number_gets_the_rules_verdict() {
+    let mut rng = Rng(0xa11_5ca11);
+    for arch in [Arch::X86_64, Arch::Aarch64] {
+        let numbers: alloc::vec::Vec<u32> = arch.syscalls().map(|(_, nr)| nr).collect();
+        let max = numbers.iter().copied().max().unwrap();
+        for _ in 0..10 {
+            // Rules on real syscall numbers, some with conditions.
+            let conds: alloc::vec::Vec<[Cond; 1]> = (0..80)
+                .map(|_| {
+                    [Cond::new(
+                        (rng.next() % 6) as u8,
+                        Cmp::Le,
+                        rng.next() >> (rng.next() % 64),
+                    )]
+                })
+                .collect();
+            let rules: alloc::vec::Vec<_> = conds
+                .iter()
+                .map(|c| {
+                    let nr = numbers[(rng.next() % numbers.len() as u64) as usize];
+                    let action = Action::Errno(1 + (rng.next() % 100) as u16);
+                    let r = SyscallRule::new(nr, action);
+                    if rng.next() % 2 == 0 { r.when(c) } else { r }
+                })
+                .collect();
+            let b = Builder::new(arch, Action::Allow);
+            let mut st = alloc::vec![Instruction::default(); 4096 + rules.len()];
+            let f = b.build(&rules, &mut st).unwrap();
+            for nr in (0..=max + 16).chain([X32_SYSCALL_BIT, X32_SYSCALL_BIT | 1, u32::MAX]) {
+                let args = core::array::from_fn(|_| rng.next() >> (rng.next() % 64));
+                let d = SeccompData::new(arch, nr, args);
+                assert_eq!(
+                    f.evaluate(&d).unwrap().action(),
+                    b.decide(&rules, &d),
+                    "{d:?}"
+                );
+            }
+        }
+    }
+}
