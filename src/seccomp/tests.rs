@@ -457,7 +457,7 @@ fn every_syscall_number_gets_the_rules_verdict() {
 
 #[test]
 fn thread_not_synced_is_its_own_error() {
-    let e = crate::Error::ThreadNotSynced { tid: 4321 };
+    let e = Error::ThreadNotSynced { tid: 4321 };
     assert_eq!(e.errno(), None);
     assert_eq!(e.call(), None);
     assert!(std::format!("{e}").contains("thread 4321"));
