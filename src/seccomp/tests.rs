@@ -463,5 +463,5 @@ fn thread_not_synced_is_its_own_error() {
     assert!(std::format!("{e}").contains("thread 4321"));
     let io = std::io::Error::from(e);
     assert_eq!(io.kind(), std::io::ErrorKind::Other);
-    assert!(io.to_string().contains("TSYNC"));
+    assert!(std::format!("{io}").contains("TSYNC"));
 }
