@@ -456,6 +456,7 @@ fn every_syscall_number_gets_the_rules_verdict() {
 }
 
 #[test]
+#[cfg(feature = "std")]
 fn thread_not_synced_is_its_own_error() {
     let e = Error::ThreadNotSynced { tid: 4321 };
     assert_eq!(e.errno(), None);
