@@ -16,7 +16,9 @@
 //! are tried in order; the first whose conditions all hold decides.
 //!
 //! The exit status is the command's, or 128 + the signal that killed it,
-//! after a line `sandbox: COMMAND killed by SIGNAME` on stderr.
+//! after a line `sandbox: COMMAND killed by SIGNAME` on stderr. The command
+//! runs with `no_new_privs` (set-user-ID bits no longer raise privileges),
+//! which lets an unprivileged user install the filter.
 //!
 //! ```text
 //! $ sandbox --rule 'uname => errno:EPERM' -- uname

@@ -14,7 +14,7 @@
 //! file the caller names, made absolute against its working directory (or
 //! its `dirfd`) and normalised (`.`, `..`, `//`), and also after resolving
 //! symlinks when both exist. The exit status is COMMAND's, or 128 + the
-//! signal that killed it.
+//! signal that killed it. The command runs with `no_new_privs`.
 //!
 //! The calls `--deny` and `--replace` match are answered by the supervisor
 //! itself (an errno, or a descriptor it opened). Every other call is let
