@@ -82,6 +82,13 @@ pub enum Error {
         /// The read that returned zero bytes.
         call: &'static str,
     },
+    /// `seccomp` with `TSYNC`: thread `tid` could not be synchronised (its
+    /// filters are not an ancestor of the caller's), so nothing was
+    /// installed. The kernel reports this with the thread id, not an errno.
+    ThreadNotSynced {
+        /// The thread that blocked the synchronisation.
+        tid: u32,
+    },
 }
 
 impl Error {
@@ -102,7 +109,7 @@ impl Error {
             Self::BufferTooSmall { .. } | Self::ReservedSignal(_) => Some(Errno::INVAL),
             Self::NoEventFd => Some(Errno::BADF),
             Self::Rule(rule) => Some(rule.errno()),
-            Self::EndOfFile { .. } => None,
+            Self::EndOfFile { .. } | Self::ThreadNotSynced { .. } => None,
         }
     }
 
@@ -139,6 +146,10 @@ impl fmt::Display for Error {
                 f,
                 "{call}: end of file: the descriptor is not of the kind this object reads"
             ),
+            Self::ThreadNotSynced { tid } => write!(
+                f,
+                "seccomp: TSYNC failed: thread {tid} has filters that are not an ancestor of this thread's"
+            ),
         }
     }
 }
@@ -153,6 +164,7 @@ impl From<Error> for std::io::Error {
     fn from(e: Error) -> Self {
         let kind = match e.errno() {
             Some(errno) => std::io::Error::from(errno).kind(),
+            None if matches!(e, Error::ThreadNotSynced { .. }) => std::io::ErrorKind::Other,
             None => std::io::ErrorKind::UnexpectedEof,
         };
         std::io::Error::new(kind, e)

@@ -162,3 +162,11 @@ macro_rules! owned_fd_traits {
     };
 }
 pub(crate) use owned_fd_traits;
+
+/// Switches `O_NONBLOCK` on `fd` on or off (for objects whose descriptor
+/// flags are theirs to keep, such as the seccomp listener).
+pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>, nonblocking: bool) -> Result<(), Errno> {
+    let mut fl = rustix::fs::fcntl_getfl(fd)?;
+    fl.set(OFlags::NONBLOCK, nonblocking);
+    rustix::fs::fcntl_setfl(fd, fl)
+}

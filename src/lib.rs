@@ -25,6 +25,7 @@
 //! | [`hostname`] | `gethostname(2)`, `sethostname(2)`, the NIS domain name (UTS namespace) |
 //! | [`mount`] | `mount(2)`, `umount2(2)`, `pivot_root(2)`, the new mount API, `mount_setattr(2)` |
 //! | [`process`] | `getpid(2)`, `getppid(2)`, `gettid(2)` uncached; `unshare(2)`, `setns(2)` |
+//! | [`seccomp`] | `seccomp(2)`: strict and filter modes, an allocation-free filter builder, a BPF evaluator, user notification |
 //!
 //! And the pieces every module shares:
 //!
@@ -140,6 +141,7 @@ pub mod mount;
 pub mod process;
 #[allow(dead_code)]
 mod raw;
+pub mod seccomp;
 pub mod signal;
 pub mod signalfd;
 pub mod timerfd;
