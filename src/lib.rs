@@ -22,6 +22,7 @@
 //! | [`signalfd`] | `signalfd(2)` |
 //! | [`timerfd`] | `timerfd_create(2)` |
 //! | [`eventfd`] | `eventfd(2)` |
+//! | [`aio`] | native Linux AIO: `io_setup(2)`, `io_submit(2)`, `io_getevents(2)`, with a borrow-checked safe path |
 //!
 //! # Unsafe policy
 //! - `unsafe` lives in a few places only: `raw/` (the inline-assembly
@@ -77,6 +78,7 @@ pub mod signal;
 pub mod signalfd;
 pub mod timerfd;
 pub mod wait;
+pub mod aio;
 
 pub use buffer::Buffer;
 pub use error::{Error, Limit, Result, Rule};
