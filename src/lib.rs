@@ -71,6 +71,7 @@ mod fd;
 pub mod inotify;
 mod shared;
 // Until every subsystem that needs it has landed, parts of it are unused.
+pub mod aio;
 pub mod eventfd;
 #[allow(dead_code)]
 mod raw;
@@ -78,7 +79,6 @@ pub mod signal;
 pub mod signalfd;
 pub mod timerfd;
 pub mod wait;
-pub mod aio;
 
 pub use buffer::Buffer;
 pub use error::{Error, Limit, Result, Rule};

@@ -286,16 +286,25 @@ mod tests {
     #[test]
     fn negative_res_is_an_errno() {
         let r = record(0, 0, -22, 0);
-        assert_eq!(parse(&r).next().unwrap().unwrap().result(), Err(Errno::INVAL));
+        assert_eq!(
+            parse(&r).next().unwrap().unwrap().result(),
+            Err(Errno::INVAL)
+        );
         let r = record(0, 0, -4095, 0);
         assert_eq!(
             parse(&r).next().unwrap().unwrap().result(),
             Err(Errno::from_raw_os_error(4095))
         );
         let r = record(0, 0, -4096, 0);
-        assert_eq!(parse(&r).next().unwrap().unwrap().result(), Err(Errno::RANGE));
+        assert_eq!(
+            parse(&r).next().unwrap().unwrap().result(),
+            Err(Errno::RANGE)
+        );
         let r = record(0, 0, i64::MIN, 0);
-        assert_eq!(parse(&r).next().unwrap().unwrap().result(), Err(Errno::RANGE));
+        assert_eq!(
+            parse(&r).next().unwrap().unwrap().result(),
+            Err(Errno::RANGE)
+        );
         let r = record(0, 0, i64::MAX, 0);
         assert_eq!(
             parse(&r).next().unwrap().unwrap().result(),

@@ -387,7 +387,11 @@ impl<'a> IoSliceMut<'a> {
 
 impl fmt::Debug for IoSliceMut<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "IoSliceMut({:p}, {})", self.iov.iov_base, self.iov.iov_len)
+        write!(
+            f,
+            "IoSliceMut({:p}, {})",
+            self.iov.iov_base, self.iov.iov_len
+        )
     }
 }
 
@@ -843,7 +847,12 @@ mod tests {
         let ctx = Context::new(4).unwrap();
         assert_ne!(ctx.as_raw(), 0);
         let mut ev = [IoEvent::ZERO; 4];
-        assert_eq!(ctx.getevents(0, &mut ev, Some(Duration::ZERO)).unwrap().len(), 0);
+        assert_eq!(
+            ctx.getevents(0, &mut ev, Some(Duration::ZERO))
+                .unwrap()
+                .len(),
+            0
+        );
         ctx.destroy().unwrap();
     }
 

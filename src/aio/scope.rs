@@ -1,102 +1,5 @@
-//! The safe submission path: a closure-scoped [`Scope`] in which each
-//! request holds the reference to its buffer until its own completion hands
-//! it back.
-//!
-//! Why it is sound, in three facts:
-//! 1. [`Op`] constructors take the buffers as references, and
-//!    [`Scope::submit`] requires them to outlive `'scope`; the reference is
-//!    moved into the [`InFlight`] handle, which never lends it out. So the
-//!    borrow checker rejects any use, move or drop of the buffer from the
-//!    submission until the end of the scope, except through the reference
-//!    that [`InFlight::finish`] returns.
-//! 2. `finish` returns it only for a [`Completion`] of this very request:
-//!    completions are branded with the invariant `'scope` lifetime and
-//!    carry a per-scope id (bit 63 set) that no other request of the scope
-//!    shares, and the kernel posts exactly one completion per request.
-//! 3. [`Context::scope`] does not return, normally or by unwinding, until
-//!    every request submitted in the scope has completed: it counts them
-//!    and drains the ring before `'scope` ends. The caller never holds a
-//!    guard, so there is nothing to leak with `mem::forget`; forgetting an
-//!    `InFlight` only keeps its buffer borrowed to the end of the scope.
-//!
-//! The following fail to compile.
-//!
-//! Using a buffer while the kernel may write to it:
-//! ```compile_fail,E0499
-//! # use kernfd::aio::{Context, Op};
-//! # let file = tempfile::tempfile().unwrap();
-//! let mut ctx = Context::new(4).unwrap();
-//! let mut buf = [0_u8; 4096];
-//! ctx.scope(|s| {
-//!     let op = s.submit(Op::read(&file, &mut buf, 0)).unwrap();
-//!     buf[0] = 1; // error: `buf` is still borrowed by the request
-//!     drop(op);
-//! });
-//! ```
-//!
-//! Reading it before the completion, even after dropping the handle:
-//! ```compile_fail,E0502
-//! # use kernfd::aio::{Context, Op};
-//! # let file = tempfile::tempfile().unwrap();
-//! let mut ctx = Context::new(4).unwrap();
-//! let mut buf = [0_u8; 4096];
-//! ctx.scope(|s| {
-//!     let op = s.submit(Op::read(&file, &mut buf, 0)).unwrap();
-//!     drop(op);
-//!     println!("{}", buf[0]); // error: borrowed until the scope ends
-//! });
-//! ```
-//!
-//! Submitting a buffer that does not outlive the scope:
-//! ```compile_fail,E0597
-//! # use kernfd::aio::{Context, Op};
-//! # let file = tempfile::tempfile().unwrap();
-//! let mut ctx = Context::new(4).unwrap();
-//! ctx.scope(|s| {
-//!     let mut buf = [0_u8; 4096];
-//!     s.submit(Op::read(&file, &mut buf, 0)).unwrap(); // error: `buf` dropped while borrowed
-//! });
-//! ```
-//!
-//! Moving (or dropping) the buffer's owner while in flight:
-//! ```compile_fail,E0505
-//! # use kernfd::aio::{Context, Op};
-//! # let file = tempfile::tempfile().unwrap();
-//! let mut ctx = Context::new(4).unwrap();
-//! let mut buf = vec![0_u8; 4096];
-//! ctx.scope(|s| {
-//!     let _op = s.submit(Op::read(&file, &mut buf, 0)).unwrap();
-//!     drop(buf); // error: cannot move out of `buf` while borrowed
-//! });
-//! ```
-//!
-//! Reaping through the context while a scope is open (it would steal the
-//! scope's completions):
-//! ```compile_fail,E0502
-//! # use kernfd::aio::{Context, IoEvent, Op};
-//! # let file = tempfile::tempfile().unwrap();
-//! let mut ctx = Context::new(4).unwrap();
-//! let mut ev = [IoEvent::ZERO; 4];
-//! ctx.scope(|s| {
-//!     let _ = ctx.getevents(1, &mut ev, None); // error: `ctx` is mutably borrowed
-//! });
-//! ```
-//!
-//! Finishing a request with a completion of another scope:
-//! ```compile_fail
-//! # use kernfd::aio::{Context, IoEvent, Op};
-//! # let file = tempfile::tempfile().unwrap();
-//! let (mut a, mut b) = (Context::new(4).unwrap(), Context::new(4).unwrap());
-//! let mut buf = [0_u8; 16];
-//! let mut ev = [IoEvent::ZERO; 4];
-//! a.scope(|sa| {
-//!     let op = sa.submit(Op::read(&file, &mut buf, 0)).unwrap();
-//!     b.scope(|sb| {
-//!         let c = sb.getevents(0, &mut ev, None).unwrap().next().unwrap();
-//!         let _ = op.finish(&c); // error: lifetime mismatch between the scopes
-//!     });
-//! });
-//! ```
+//! The safe submission path: [`Scope`], [`Op`], [`InFlight`],
+//! [`Completion`].
 
 use core::cell::Cell;
 use core::fmt;
@@ -131,7 +34,9 @@ pub struct Op<B> {
 
 impl<B> fmt::Debug for Op<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Op").field("iocb", &self.iocb).finish_non_exhaustive()
+        f.debug_struct("Op")
+            .field("iocb", &self.iocb)
+            .finish_non_exhaustive()
     }
 }
 
@@ -283,7 +188,9 @@ pub struct InFlight<'scope, B> {
 
 impl<B> fmt::Debug for InFlight<'_, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InFlight").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("InFlight")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -400,7 +307,106 @@ impl<'scope> Iterator for Completions<'_, 'scope> {
 impl ExactSizeIterator for Completions<'_, '_> {}
 impl core::iter::FusedIterator for Completions<'_, '_> {}
 
-/// An open submission scope of a [`Context`]: see [`Context::scope`].
+/// An open submission scope of a [`Context`] ([`Context::scope`]), in
+/// which each request holds the reference to its buffer until its own
+/// completion hands it back.
+///
+///
+/// Why it is sound, in three facts:
+/// 1. [`Op`] constructors take the buffers as references, and
+///    [`Scope::submit`] requires them to outlive `'scope`; the reference is
+///    moved into the [`InFlight`] handle, which never lends it out. So the
+///    borrow checker rejects any use, move or drop of the buffer from the
+///    submission until the end of the scope, except through the reference
+///    that [`InFlight::finish`] returns.
+/// 2. `finish` returns it only for a [`Completion`] of this very request:
+///    completions are branded with the invariant `'scope` lifetime and
+///    carry a per-scope id (bit 63 set) that no other request of the scope
+///    shares, and the kernel posts exactly one completion per request.
+/// 3. [`Context::scope`] does not return, normally or by unwinding, until
+///    every request submitted in the scope has completed: it counts them
+///    and drains the ring before `'scope` ends. The caller never holds a
+///    guard, so there is nothing to leak with `mem::forget`; forgetting an
+///    `InFlight` only keeps its buffer borrowed to the end of the scope.
+///
+/// The following fail to compile.
+///
+/// Using a buffer while the kernel may write to it:
+/// ```compile_fail,E0506
+/// # use kernfd::aio::{Context, Op};
+/// # let file = tempfile::tempfile().unwrap();
+/// let mut ctx = Context::new(4).unwrap();
+/// let mut buf = [0_u8; 4096];
+/// ctx.scope(|s| {
+///     let op = s.submit(Op::read(&file, &mut buf, 0)).unwrap();
+///     buf[0] = 1; // error: `buf` is still borrowed by the request
+///     drop(op);
+/// });
+/// ```
+///
+/// Reading it before the completion, even after dropping the handle:
+/// ```compile_fail,E0502
+/// # use kernfd::aio::{Context, Op};
+/// # let file = tempfile::tempfile().unwrap();
+/// let mut ctx = Context::new(4).unwrap();
+/// let mut buf = [0_u8; 4096];
+/// ctx.scope(|s| {
+///     let op = s.submit(Op::read(&file, &mut buf, 0)).unwrap();
+///     drop(op);
+///     println!("{}", buf[0]); // error: borrowed until the scope ends
+/// });
+/// ```
+///
+/// Submitting a buffer that does not outlive the scope:
+/// ```compile_fail,E0597
+/// # use kernfd::aio::{Context, Op};
+/// # let file = tempfile::tempfile().unwrap();
+/// let mut ctx = Context::new(4).unwrap();
+/// ctx.scope(|s| {
+///     let mut buf = [0_u8; 4096];
+///     s.submit(Op::read(&file, &mut buf, 0)).unwrap(); // error: `buf` dropped while borrowed
+/// });
+/// ```
+///
+/// Moving (or dropping) the buffer's owner while in flight:
+/// ```compile_fail,E0505
+/// # use kernfd::aio::{Context, Op};
+/// # let file = tempfile::tempfile().unwrap();
+/// let mut ctx = Context::new(4).unwrap();
+/// let mut buf = vec![0_u8; 4096];
+/// ctx.scope(|s| {
+///     let _op = s.submit(Op::read(&file, &mut buf, 0)).unwrap();
+///     drop(buf); // error: cannot move out of `buf` while borrowed
+/// });
+/// ```
+///
+/// Reaping through the context while a scope is open (it would steal the
+/// scope's completions):
+/// ```compile_fail,E0502
+/// # use kernfd::aio::{Context, IoEvent, Op};
+/// # let file = tempfile::tempfile().unwrap();
+/// let mut ctx = Context::new(4).unwrap();
+/// let mut ev = [IoEvent::ZERO; 4];
+/// ctx.scope(|s| {
+///     let _ = ctx.getevents(1, &mut ev, None); // error: `ctx` is mutably borrowed
+/// });
+/// ```
+///
+/// Finishing a request with a completion of another scope:
+/// ```compile_fail,E0521
+/// # use kernfd::aio::{Context, IoEvent, Op};
+/// # let file = tempfile::tempfile().unwrap();
+/// let (mut a, mut b) = (Context::new(4).unwrap(), Context::new(4).unwrap());
+/// let mut buf = [0_u8; 16];
+/// let mut ev = [IoEvent::ZERO; 4];
+/// a.scope(|sa| {
+///     let op = sa.submit(Op::read(&file, &mut buf, 0)).unwrap();
+///     b.scope(|sb| {
+///         let c = sb.getevents(0, &mut ev, None).unwrap().next().unwrap();
+///         let _ = op.finish(&c); // error: lifetime mismatch between the scopes
+///     });
+/// });
+/// ```
 pub struct Scope<'scope, 'env: 'scope> {
     ctx: &'env Context,
     /// The next request number; ids are `TAG | number`.
@@ -552,12 +558,8 @@ impl<'scope> Scope<'scope, '_> {
 
     /// Counts the scope's completions among `events` and wraps them.
     fn account<'b>(&self, events: &'b [IoEvent]) -> Completions<'b, 'scope> {
-        let mine = events
-            .iter()
-            .filter(|e| self.is_mine(e.0.data))
-            .count();
-        self.inflight
-            .set(self.inflight.get().saturating_sub(mine));
+        let mine = events.iter().filter(|e| self.is_mine(e.0.data)).count();
+        self.inflight.set(self.inflight.get().saturating_sub(mine));
         Completions {
             events: parse(event_bytes(events)),
             _scope: PhantomData,
