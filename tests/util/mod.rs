@@ -275,3 +275,45 @@ pub fn private_mount_ns() -> Result<(), rustix::io::Errno> {
     )?;
     Ok(())
 }
+
+/// The binary of example `name`, built if missing or older than its
+/// source or the library's. `cargo test` builds examples next to the test
+/// binary (`target/<profile>/examples/`); otherwise (`cargo test --test x`)
+/// it is built here, in a target directory of its own, so as not to wait on
+/// the lock of the running `cargo test`.
+pub fn example_bin(name: &str) -> std::path::PathBuf {
+    use std::path::Path;
+    let exe = std::env::current_exe().expect("current_exe");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
+    let bin = profile_dir.join("examples").join(name);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let mut newest = mtime(&root.join("examples").join(format!("{name}.rs")));
+    let mut dirs = vec![root.join("src")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                newest = newest.max(mtime(&p));
+            }
+        }
+    }
+    if bin.exists() && mtime(&bin) >= newest {
+        return bin;
+    }
+    let target = profile_dir.join(format!("{name}-example-build"));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--example", name, "--target-dir"])
+        .arg(&target)
+        .current_dir(root)
+        .status()
+        .expect("run cargo build --example");
+    assert!(status.success(), "cargo build --example {name} failed");
+    target.join("debug/examples").join(name)
+}
