@@ -440,6 +440,13 @@ impl Context {
     /// scope's [`getevents`](Scope::getevents) (with their own data) and
     /// are discarded when the scope drains.
     ///
+    /// Two ways to make the scope wait long: a `POLL` request left in flight
+    /// keeps it open until its descriptor becomes ready, and completions
+    /// reaped behind its back through the raw id
+    /// ([`io_getevents`](super::io_getevents)`(ctx.as_raw(), ..)` in another
+    /// thread) are never counted, so it waits for them forever. Either is a
+    /// hang, never a buffer freed under the kernel.
+    ///
     /// No allocation: the scope's state is two counters on the stack.
     pub fn scope<'env, F, T>(&'env mut self, f: F) -> T
     where
