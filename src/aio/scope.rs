@@ -443,7 +443,7 @@ impl Context {
     /// Two ways to make the scope wait long: a `POLL` request left in flight
     /// keeps it open until its descriptor becomes ready, and completions
     /// reaped behind its back through the raw id
-    /// ([`io_getevents`](super::io_getevents)`(ctx.as_raw(), ..)` in another
+    /// (`io_getevents(ctx.as_raw(), ..)` in another
     /// thread) are never counted, so it waits for them forever. Either is a
     /// hang, never a buffer freed under the kernel.
     ///
