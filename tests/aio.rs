@@ -55,20 +55,23 @@ impl Drop for Aligned {
 /// filesystem that refuses `O_DIRECT` is skipped visibly.
 fn direct_dirs() -> Vec<(&'static str, tempfile::TempDir)> {
     let mut out = Vec::new();
-    let mut try_dir = |name: &'static str, parent: &Path| {
-        let Ok(dir) = tempfile::tempdir_in(parent) else {
-            eprintln!("SKIPPED {name}: no temp dir in {}", parent.display());
-            return;
+    let mut try_dir = |name: &'static str, dir: Result<tempfile::TempDir, String>| {
+        let dir = match dir {
+            Ok(d) => d,
+            Err(e) => return eprintln!("SKIPPED {name}: no temp dir: {e}"),
         };
         match open_direct(&dir.path().join("probe")) {
             Ok(_) => out.push((name, dir)),
             Err(e) => eprintln!("SKIPPED {name}: O_DIRECT refused: {e}"),
         }
     };
-    try_dir("rootfs", Path::new(env!("CARGO_TARGET_TMPDIR")));
+    try_dir("rootfs", util::disk_tempdir());
     let shm = Path::new("/dev/shm");
     if rustix::fs::statfs(shm).is_ok_and(|s| s.f_type == 0x0102_1994) {
-        try_dir("tmpfs", shm);
+        try_dir(
+            "tmpfs",
+            tempfile::tempdir_in(shm).map_err(|e| e.to_string()),
+        );
     } else {
         eprintln!("SKIPPED tmpfs: /dev/shm is not tmpfs here");
     }

@@ -77,11 +77,14 @@ fn cp(src: &Path, dst: &Path) {
 /// The root filesystem's temp dir (the target directory) and tmpfs.
 fn dirs() -> Vec<(&'static str, PathBuf, tempfile::TempDir)> {
     let mut out = Vec::new();
-    for (name, parent) in [
-        ("rootfs", Path::new(env!("CARGO_TARGET_TMPDIR"))),
-        ("tmpfs", Path::new("/dev/shm")),
+    for (name, dir) in [
+        ("rootfs", util::disk_tempdir()),
+        (
+            "tmpfs",
+            tempfile::tempdir_in("/dev/shm").map_err(|e| e.to_string()),
+        ),
     ] {
-        match tempfile::tempdir_in(parent) {
+        match dir {
             Ok(d) => out.push((name, d.path().to_path_buf(), d)),
             Err(e) => eprintln!("SKIPPED aio_copy on {name}: {e}"),
         }

@@ -212,6 +212,9 @@ impl Iocb {
     /// the result is the ready mask ([`Iocb::poll_mask`] decodes it). One
     /// shot; cancellable with [`Context::cancel`].
     #[must_use]
+    // rustix's poll bits are `u16` on its raw backend and `i16` on libc's
+    // (which Miri uses): the casts are no-ops on one of them.
+    #[allow(clippy::unnecessary_cast)]
     pub fn poll(fd: impl AsFd, events: PollFlags) -> Self {
         Self::new(
             abi::IOCB_CMD_POLL,
@@ -232,6 +235,7 @@ impl Iocb {
 
     /// Decodes the result of a `POLL` completion.
     #[must_use]
+    #[allow(clippy::unnecessary_cast)]
     pub fn poll_mask(result: u64) -> PollFlags {
         PollFlags::from_bits_retain(result as u16 as _)
     }
