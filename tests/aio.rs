@@ -850,3 +850,96 @@ fn kernel_completions_parse_and_seed_the_fuzzer() {
         std::fs::write(dir.join("seed-one-plus-partial"), &bytes[..32 + 20]).unwrap();
     }
 }
+
+#[test]
+fn scope_batch_submission_reports_partial_exactly() {
+    let mut file = tempfile::tempfile().unwrap();
+    file.write_all(b"abcdefghijkl").unwrap();
+    let mut ctx = Context::new(64).unwrap();
+    let (mut a, mut b, mut c) = ([0_u8; 4], [0_u8; 4], [0_u8; 4]);
+    let mut events = [IoEvent::ZERO; 64];
+    ctx.scope(|s| {
+        // SAFETY: used only as a number the kernel looks up and rejects.
+        let closed = unsafe { rustix::fd::BorrowedFd::borrow_raw(1_000_000) };
+        let mut ops = [
+            Some(Op::read(&file, &mut a[..], 0)),
+            Some(Op::read(closed, &mut b[..], 4)),
+            Some(Op::read(&file, &mut c[..], 8)),
+        ];
+        let mut handles = [None, None, None];
+        // Too few handle slots: nothing submitted.
+        let p = s.submit_batch(&mut ops, &mut handles[..2]).unwrap_err();
+        assert_eq!(p.submitted(), 0);
+        assert!(matches!(
+            p.error(),
+            Error::BufferTooSmall { len: 2, needed: 3 }
+        ));
+        assert!(ops.iter().all(Option::is_some));
+        // The second is refused: one went in, the rest stay in `ops`.
+        let p = s.submit_batch(&mut ops, &mut handles).unwrap_err();
+        assert_eq!(p.submitted(), 1);
+        assert_eq!(p.error().errno(), Some(Errno::BADF));
+        assert!(ops[0].is_none() && handles[0].is_some());
+        assert!(ops[1].is_some() && ops[2].is_some() && handles[1].is_none());
+        assert_eq!(s.in_flight(), 1);
+        // Fix the second, submit the rest.
+        let b = ops[1].take().unwrap().into_buf();
+        ops[1] = Some(Op::read(&file, b, 4));
+        assert_eq!(s.submit_batch(&mut ops, &mut handles), Ok(2));
+        assert!(ops.iter().all(Option::is_none));
+        let mut got = Vec::new();
+        while got.len() < 3 {
+            for comp in s.getevents(1, &mut events, None).unwrap() {
+                let slot = handles
+                    .iter()
+                    .position(|h| h.as_ref().is_some_and(|h| h.id() == comp.id()))
+                    .unwrap();
+                let (buf, res) = handles[slot].take().unwrap().finish(&comp).unwrap();
+                assert_eq!(res, Ok(4));
+                got.push((slot, buf.to_vec()));
+            }
+        }
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                (0, b"abcd".to_vec()),
+                (1, b"efgh".to_vec()),
+                (2, b"ijkl".to_vec())
+            ]
+        );
+    });
+}
+
+#[test]
+fn scope_batch_larger_than_one_io_submit_call() {
+    let mut file = tempfile::tempfile().unwrap();
+    let data: Vec<u8> = (0..=199_u8).collect();
+    file.write_all(&data).unwrap();
+    let mut ctx = Context::new(64).unwrap();
+    let mut bufs = [[0_u8; 4]; 50];
+    let mut events = [IoEvent::ZERO; 64];
+    ctx.scope(|s| {
+        let mut ops: Vec<_> = bufs
+            .iter_mut()
+            .enumerate()
+            .map(|(i, b)| Some(Op::read(&file, &mut b[..], 4 * i as u64)))
+            .collect();
+        let mut handles: Vec<_> = (0..50).map(|_| None).collect();
+        assert_eq!(s.submit_batch(&mut ops, &mut handles), Ok(50));
+        let mut n = 0;
+        while n < 50 {
+            for comp in s.getevents(1, &mut events, None).unwrap() {
+                let slot = handles
+                    .iter()
+                    .position(|h: &Option<kernfd::aio::InFlight<'_, &mut [u8]>>| {
+                        h.as_ref().is_some_and(|h| h.id() == comp.id())
+                    })
+                    .unwrap();
+                let (buf, _) = handles[slot].take().unwrap().finish(&comp).unwrap();
+                assert_eq!(buf, &data[4 * slot..4 * slot + 4]);
+                n += 1;
+            }
+        }
+    });
+}

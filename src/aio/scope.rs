@@ -522,6 +522,87 @@ impl<'scope> Scope<'scope, '_> {
         }
     }
 
+    /// `io_submit` of a batch from caller storage, with no allocation: the
+    /// `Some` requests of `ops` go in, in order, as few `io_submit` calls as
+    /// the kernel allows (up to 32 requests per call). Each request that
+    /// goes in is taken out of `ops[i]` and its handle stored in
+    /// `handles[i]` (the same index); returns how many went in.
+    ///
+    /// # Errors
+    /// A [`Partial`](super::Partial) saying how many went in and the error
+    /// of the first refused (`Error::Os { call: "io_submit", .. }`): that
+    /// request and the ones after it stay in `ops`, untouched.
+    /// [`Error::BufferTooSmall`] (nothing submitted) when `handles` is
+    /// shorter than `ops`.
+    pub fn submit_batch<B: 'scope>(
+        &self,
+        ops: &mut [Option<Op<B>>],
+        handles: &mut [Option<InFlight<'scope, B>>],
+    ) -> core::result::Result<usize, super::Partial> {
+        const CHUNK: usize = 32;
+        if handles.len() < ops.len() {
+            return Err(super::Partial {
+                submitted: 0,
+                error: Error::BufferTooSmall {
+                    len: handles.len(),
+                    needed: ops.len(),
+                },
+            });
+        }
+        let mut submitted = 0;
+        let mut at = 0;
+        while at < ops.len() {
+            // The next up to CHUNK requests, copied with their ids: the
+            // kernel reads the iocbs only during io_submit.
+            let mut index = [0_usize; CHUNK];
+            let mut iocbs: [Iocb; CHUNK] =
+                core::array::from_fn(|_| Iocb(super::abi::iocb::default()));
+            let mut n = 0;
+            while at < ops.len() && n < CHUNK {
+                if let Some(op) = &ops[at] {
+                    index[n] = at;
+                    iocbs[n] = op.iocb.with_data(TAG | (self.next.get() + n as u64));
+                    n += 1;
+                }
+                at += 1;
+            }
+            let ptrs: [&Iocb; CHUNK] = core::array::from_fn(|k| &iocbs[k]);
+            let mut done = 0;
+            while done < n {
+                // SAFETY: as in `submit`: each iocb points to the buffers of
+                // the `Op` it was copied from, whose reference moves into the
+                // `InFlight` below as soon as the kernel has taken it.
+                let r = unsafe { io_submit(self.ctx.as_raw(), &ptrs[done..n]) };
+                let k = match r {
+                    Ok(k) if k > 0 => k,
+                    Ok(_) | Err(_) => {
+                        let errno = r.err().unwrap_or(Errno::AGAIN);
+                        return Err(super::Partial {
+                            submitted,
+                            error: Error::os("io_submit", errno),
+                        });
+                    }
+                };
+                for m in done..done + k {
+                    let i = index[m];
+                    // Always `Some`: gathered above, and `ops` is ours.
+                    if let Some(op) = ops[i].take() {
+                        handles[i] = Some(InFlight {
+                            buf: op.buf,
+                            id: iocbs[m].data(),
+                            _scope: PhantomData,
+                        });
+                    }
+                }
+                self.next.set(self.next.get() + k as u64);
+                self.inflight.set(self.inflight.get() + k);
+                submitted += k;
+                done += k;
+            }
+        }
+        Ok(submitted)
+    }
+
     /// How many requests of this scope have not been reaped yet.
     #[must_use]
     pub fn in_flight(&self) -> usize {
