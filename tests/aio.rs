@@ -779,6 +779,34 @@ fn submit_and_reap_allocate_nothing() {
                 );
             }
         });
+        // A batch from caller storage, the buffers coming back each round.
+        ctx.scope(|s| {
+            let mut idle: [Option<&mut [u8]>; 4] = [None, None, None, None];
+            for (slot, b) in idle.iter_mut().zip(bufs.iter_mut()) {
+                *slot = Some(b.as_mut_slice());
+            }
+            for _ in 0..8 {
+                let mut ops: [Option<Op<&mut [u8]>>; 4] = [None, None, None, None];
+                for (i, (op, buf)) in ops.iter_mut().zip(idle.iter_mut()).enumerate() {
+                    *op = Some(Op::read(&file, buf.take().unwrap(), 4096 * i as u64));
+                }
+                let mut handles = [None, None, None, None];
+                assert_eq!(s.submit_batch(&mut ops, &mut handles), Ok(4));
+                let mut n = 0;
+                while n < 4 {
+                    for c in s.getevents(1, &mut events, None).unwrap() {
+                        let j = handles
+                            .iter()
+                            .position(|h: &Option<kernfd::aio::InFlight<'_, &mut [u8]>>| {
+                                h.as_ref().is_some_and(|h| h.id() == c.id())
+                            })
+                            .unwrap();
+                        idle[j] = Some(handles[j].take().unwrap().finish(&c).unwrap().0);
+                        n += 1;
+                    }
+                }
+            }
+        });
         // The raw path too.
         let iocb = Iocb::fsync(&file).with_data(9);
         for _ in 0..16 {
