@@ -971,3 +971,30 @@ fn scope_batch_larger_than_one_io_submit_call() {
         }
     });
 }
+
+#[test]
+fn scope_pgetevents_reaps_with_a_mask() {
+    let (r, w) = pipe();
+    let mut ctx = Context::new(3).unwrap();
+    assert_eq!(ctx.nr_events(), 3);
+    let mut events = [IoEvent::ZERO; 2];
+    // The thread's own mask: the call swaps in an identical one, so the
+    // machine's signal state is not changed even for the wait.
+    let mask = kernfd::signal::thread_mask().unwrap();
+    ctx.scope(|s| {
+        let p = s.submit(Op::poll(&r, PollFlags::IN)).unwrap();
+        let none = s
+            .pgetevents(1, &mut events, Some(Duration::from_millis(20)), &mask)
+            .unwrap();
+        assert_eq!(none.len(), 0, "timed out");
+        rustix::io::write(&w, b"x").unwrap();
+        let c = s
+            .pgetevents(1, &mut events, None, &mask)
+            .unwrap()
+            .next()
+            .unwrap();
+        let ((), res) = p.finish(&c).unwrap();
+        assert!(Iocb::poll_mask(res.unwrap()).contains(PollFlags::IN));
+        assert_eq!(s.in_flight(), 0);
+    });
+}

@@ -526,7 +526,8 @@ impl<'scope> Scope<'scope, '_> {
     /// `Some` requests of `ops` go in, in order, as few `io_submit` calls as
     /// the kernel allows (up to 32 requests per call). Each request that
     /// goes in is taken out of `ops[i]` and its handle stored in
-    /// `handles[i]` (the same index); returns how many went in.
+    /// `handles[i]` (the same index, overwriting what was there); returns
+    /// how many went in.
     ///
     /// # Errors
     /// A [`Partial`](super::Partial) saying how many went in and the error
