@@ -705,6 +705,34 @@ impl Context {
     ///
     /// Forgetting the context (`mem::forget`) with requests in flight means
     /// those buffers must never be freed.
+    ///
+    /// # Example
+    /// ```
+    /// use std::io::Write;
+    /// use kernfd::aio::{Context, Iocb, IoEvent};
+    ///
+    /// let mut file = tempfile::tempfile()?;
+    /// file.write_all(b"abcdefgh")?;
+    /// let ctx = Context::new(4)?;
+    /// let (mut a, mut b) = ([0_u8; 4], [0_u8; 4]);
+    /// let reads = [
+    ///     Iocb::pread(&file, a.as_mut_ptr(), 4, 0).with_data(1),
+    ///     Iocb::pread(&file, b.as_mut_ptr(), 4, 4).with_data(2),
+    /// ];
+    /// // SAFETY: `a` and `b` are not touched until both completions are
+    /// // reaped below, and outlive the context.
+    /// assert_eq!(unsafe { ctx.submit(&[&reads[0], &reads[1]]) }, Ok(2));
+    /// let mut events = [IoEvent::ZERO; 4];
+    /// let mut done = 0;
+    /// while done < 2 {
+    ///     for e in ctx.getevents(1, &mut events, None)? {
+    ///         assert_eq!(e?.result(), Ok(4));
+    ///         done += 1;
+    ///     }
+    /// }
+    /// assert_eq!((&a, &b), (b"abcd", b"efgh"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub unsafe fn submit(&self, iocbs: &[&Iocb]) -> core::result::Result<usize, Partial> {
         let mut done = 0;
         while done < iocbs.len() {

@@ -535,6 +535,29 @@ impl<'scope> Scope<'scope, '_> {
     /// request and the ones after it stay in `ops`, untouched.
     /// [`Error::BufferTooSmall`] (nothing submitted) when `handles` is
     /// shorter than `ops`.
+    ///
+    /// # Example
+    /// ```
+    /// use std::io::Write;
+    /// use kernfd::aio::{Context, IoEvent, Op};
+    ///
+    /// let mut file = tempfile::tempfile()?;
+    /// file.write_all(b"abcdef")?;
+    /// let mut ctx = Context::new(4)?;
+    /// let (mut a, mut b) = ([0_u8; 3], [0_u8; 3]);
+    /// let mut events = [IoEvent::ZERO; 4];
+    /// ctx.scope(|s| -> kernfd::Result<()> {
+    ///     let mut ops = [Some(Op::read(&file, &mut a, 0)), Some(Op::read(&file, &mut b, 3))];
+    ///     let mut handles = [None, None];
+    ///     assert_eq!(s.submit_batch(&mut ops, &mut handles)?, 2);
+    ///     let mut got = 0;
+    ///     while got < 2 {
+    ///         got += s.getevents(1, &mut events, None)?.len();
+    ///     }
+    ///     Ok(())
+    /// })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn submit_batch<B: 'scope>(
         &self,
         ops: &mut [Option<Op<B>>],
