@@ -201,6 +201,9 @@ pub enum Limit {
     /// `EMFILE` from `fanotify_init` with descriptors to spare: the per-user
     /// group limit.
     FanotifyGroups,
+    /// `EAGAIN` from `io_setup`: the events asked for exceed what the
+    /// machine-wide AIO limit leaves (`aio-max-nr` minus `aio-nr`).
+    AioMaxNr,
 }
 
 impl Limit {
@@ -210,6 +213,7 @@ impl Limit {
         match self {
             Self::InotifyWatches | Self::FanotifyMarks => Errno::NOSPC,
             Self::InotifyInstances | Self::FanotifyGroups => Errno::MFILE,
+            Self::AioMaxNr => Errno::AGAIN,
         }
     }
 
@@ -221,6 +225,7 @@ impl Limit {
             Self::InotifyInstances => "/proc/sys/fs/inotify/max_user_instances",
             Self::FanotifyMarks => "/proc/sys/fs/fanotify/max_user_marks",
             Self::FanotifyGroups => "/proc/sys/fs/fanotify/max_user_groups",
+            Self::AioMaxNr => "/proc/sys/fs/aio-max-nr",
         }
     }
 
@@ -230,6 +235,7 @@ impl Limit {
             Self::InotifyInstances => "inotify instance limit reached (EMFILE)",
             Self::FanotifyMarks => "fanotify mark limit reached (ENOSPC)",
             Self::FanotifyGroups => "fanotify group limit reached (EMFILE)",
+            Self::AioMaxNr => "AIO event limit reached (EAGAIN)",
         }
     }
 }

@@ -26,6 +26,7 @@
 //! | [`mount`] | `mount(2)`, `umount2(2)`, `pivot_root(2)`, the new mount API, `mount_setattr(2)` |
 //! | [`process`] | `getpid(2)`, `getppid(2)`, `gettid(2)` uncached; `unshare(2)`, `setns(2)` |
 //! | [`seccomp`] | `seccomp(2)`: strict and filter modes, an allocation-free filter builder, a BPF evaluator, user notification |
+//! | [`aio`] | native Linux AIO: `io_setup(2)`, `io_submit(2)`, `io_getevents(2)`, with a borrow-checked safe path |
 //!
 //! And the pieces every module shares:
 //!
@@ -135,6 +136,7 @@ pub mod inotify;
 mod reader;
 mod shared;
 // Until every subsystem that needs it has landed, parts of it are unused.
+pub mod aio;
 pub mod eventfd;
 pub mod hostname;
 pub mod mount;

@@ -542,3 +542,30 @@ pub fn example_bin(name: &str) -> std::path::PathBuf {
     assert!(status.success(), "cargo build --example {name} failed");
     built
 }
+
+/// A fresh temp dir on a disk filesystem (not tmpfs): under the target
+/// directory, or under `$TMPDIR` where the target directory is not writable
+/// (the suite run as nobody). `Err` with why when neither works.
+#[allow(clippy::unnecessary_cast)] // `f_type`'s type differs between arches
+pub fn disk_tempdir() -> Result<tempfile::TempDir, String> {
+    use std::fmt::Write;
+    const TMPFS_MAGIC: i64 = 0x0102_1994;
+    let mut why = String::new();
+    for parent in [
+        std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")),
+        std::env::temp_dir(),
+    ] {
+        match tempfile::tempdir_in(&parent) {
+            Ok(d) => {
+                if rustix::fs::statfs(d.path()).is_ok_and(|s| s.f_type as i64 != TMPFS_MAGIC) {
+                    return Ok(d);
+                }
+                let _ = write!(why, "{} is tmpfs; ", parent.display());
+            }
+            Err(e) => {
+                let _ = write!(why, "{}: {e}; ", parent.display());
+            }
+        }
+    }
+    Err(why)
+}
