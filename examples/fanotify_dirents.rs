@@ -19,28 +19,30 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use kernfd::fanotify::{self, EventFlags, Fanotify, Fid, FidKind, Info, InitFlags, MarkType};
+use kernfd::fanotify::{
+    self, EventFlags, Fanotify, Fid, FidKind, FidPath, Info, InitFlags, MarkType,
+};
 use kernfd::wait::Wait;
 use rustix::fd::BorrowedFd;
 use rustix::fs::OFlags;
 
 /// Writes `dir/name` for a DFID_NAME-type record into `out`.
 fn write_path(out: &mut impl Write, mount: BorrowedFd<'_>, fid: &Fid<'_>) -> std::io::Result<()> {
-    let mut buf = [0_u8; 4096];
-    match fanotify::open_by_handle_at(mount, fid.handle(), OFlags::PATH) {
-        Ok(dir) => match fanotify::fd_path(&dir, &mut buf) {
-            Ok(p) => out.write_all(p)?,
-            Err(e) => write!(out, "<dir: {e}>")?,
-        },
+    let mut buf = [0_u8; 4096 + 256];
+    match fanotify::fid_path(mount, fid, &mut buf) {
+        Ok(FidPath::Path(path)) => out.write_all(path),
         // The directory is gone already: show its handle instead.
-        Err(_) => write!(out, "<stale dir {:?}>", fid.handle())?,
-    }
-    match fid.name_bytes() {
-        Some(b".") | None => Ok(()),
-        Some(name) => {
-            out.write_all(b"/")?;
-            out.write_all(name)
+        Ok(_) => {
+            write!(out, "<stale dir {:?}>", fid.handle())?;
+            match fid.name_bytes() {
+                Some(b".") | None => Ok(()),
+                Some(name) => {
+                    out.write_all(b"/")?;
+                    out.write_all(name)
+                }
+            }
         }
+        Err(e) => write!(out, "<{e}>"),
     }
 }
 

@@ -25,7 +25,7 @@ use std::process::exit;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use kernfd::Errno;
-use kernfd::fanotify::{self, Event, EventFlags, Fanotify, Info, InitFlags, MarkType};
+use kernfd::fanotify::{self, Event, EventFlags, Fanotify, FidPath, Info, InitFlags, MarkType};
 use kernfd::wait::Wait;
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::OFlags;
@@ -261,29 +261,26 @@ impl Tracer {
     /// The path of the event's object: its fd (fd mode) or its file handle
     /// opened `O_PATH` (FID mode).
     fn path(&self, event: &Event<'_>, fd: Option<rustix::fd::BorrowedFd<'_>>) -> String {
-        let opened;
-        let fd = if let Some(fd) = fd {
-            fd
-        } else {
+        let mut buf = [0_u8; 4096 + 256];
+        let Some(fd) = fd else {
+            // FID mode: the object's handle, opened on its filesystem.
             let Some(fid) = event.infos().find_map(|i| match i {
                 Info::Fid(f) => Some(f),
                 _ => None,
             }) else {
                 return "(deleted)".into();
             };
-            let cwd = rustix::fs::CWD;
             let [lo, hi] = fid.fsid();
             let packed = u64::from(lo as u32) | (u64::from(hi as u32) << 32);
-            let mount = self.mount_fds.get(&packed).map_or(cwd, AsFd::as_fd);
-            match fanotify::open_by_handle_at(mount, fid.handle(), OFlags::PATH) {
-                Ok(fd) => {
-                    opened = fd;
-                    opened.as_fd()
-                }
-                Err(_) => return "(deleted)".into(),
-            }
+            let mount = self
+                .mount_fds
+                .get(&packed)
+                .map_or(rustix::fs::CWD, AsFd::as_fd);
+            return match fanotify::fid_path(mount, &fid, &mut buf) {
+                Ok(FidPath::Path(p)) => String::from_utf8_lossy(p).into_owned(),
+                _ => "(deleted)".into(),
+            };
         };
-        let mut buf = [0_u8; 4096];
         match fanotify::fd_path(fd, &mut buf) {
             Ok(p) => String::from_utf8_lossy(p).into_owned(),
             Err(_) => match rustix::fs::fstat(fd) {

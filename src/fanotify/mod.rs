@@ -48,6 +48,7 @@ mod display;
 mod event;
 mod flags;
 mod owned;
+mod path;
 mod reader;
 #[cfg(any(test, fuzzing))]
 #[doc(hidden)]
@@ -60,6 +61,9 @@ pub use event::{
 };
 pub use flags::{EventFlags, InitFlags, MarkFlags, MarkType};
 pub use owned::{OwnedEvent, OwnedEvents};
+#[cfg(feature = "std")]
+pub use path::fid_path_buf;
+pub use path::{FidPath, fid_path};
 pub use reader::Reader;
 
 use core::mem::MaybeUninit;
