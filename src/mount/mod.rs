@@ -86,13 +86,11 @@ pub fn mount(
     flags: MountFlags,
     data: Option<&CStr>,
 ) -> core::result::Result<(), Errno> {
-    rustix::mount::mount(
-        source,
-        target,
-        fstype,
-        rustix::mount::MountFlags::from_bits_retain(flags.bits()),
-        data,
-    )
+    // `MS_*` are a `c_ulong` in rustix's libc backend (used under Miri),
+    // a `u32` in its linux_raw one.
+    #[allow(clippy::useless_conversion)]
+    let flags = rustix::mount::MountFlags::from_bits_retain(flags.bits().into());
+    rustix::mount::mount(source, target, fstype, flags, data)
 }
 
 /// `mount(source, target, NULL, MS_BIND, NULL)`: `source` (a directory or
