@@ -189,6 +189,14 @@ pub enum Limit {
     /// `EMFILE` from `fanotify_init` with descriptors to spare: the per-user
     /// group limit.
     FanotifyGroups,
+    /// `EPERM` from `F_SETPIPE_SZ`: the size asked for is above
+    /// `pipe-max-size` and the caller lacks `CAP_SYS_RESOURCE`.
+    PipeMaxSize,
+    /// `EPERM` from `F_SETPIPE_SZ` within `pipe-max-size`: the user's pipes
+    /// already hold more pages than `pipe-user-pages-soft` (or
+    /// `pipe-user-pages-hard`), and the caller has neither
+    /// `CAP_SYS_RESOURCE` nor `CAP_SYS_ADMIN`.
+    PipeUserPages,
 }
 
 impl Limit {
@@ -198,6 +206,7 @@ impl Limit {
         match self {
             Self::InotifyWatches | Self::FanotifyMarks => Errno::NOSPC,
             Self::InotifyInstances | Self::FanotifyGroups => Errno::MFILE,
+            Self::PipeMaxSize | Self::PipeUserPages => Errno::PERM,
         }
     }
 
@@ -209,6 +218,8 @@ impl Limit {
             Self::InotifyInstances => "/proc/sys/fs/inotify/max_user_instances",
             Self::FanotifyMarks => "/proc/sys/fs/fanotify/max_user_marks",
             Self::FanotifyGroups => "/proc/sys/fs/fanotify/max_user_groups",
+            Self::PipeMaxSize => "/proc/sys/fs/pipe-max-size",
+            Self::PipeUserPages => "/proc/sys/fs/pipe-user-pages-soft",
         }
     }
 
@@ -218,6 +229,8 @@ impl Limit {
             Self::InotifyInstances => "inotify instance limit reached (EMFILE)",
             Self::FanotifyMarks => "fanotify mark limit reached (ENOSPC)",
             Self::FanotifyGroups => "fanotify group limit reached (EMFILE)",
+            Self::PipeMaxSize => "pipe size above the unprivileged maximum (EPERM)",
+            Self::PipeUserPages => "the user's pipes hold too many pages (EPERM)",
         }
     }
 }
@@ -250,6 +263,15 @@ pub enum Rule {
     /// fanotify: an errno in a `FAN_DENY_ERRNO` response must fit the
     /// kernel's 8-bit field and be one the kernel accepts.
     FanotifyDenyErrno,
+    /// vmsplice: `SPLICE_F_GIFT` hands the pages to the kernel for good; only
+    /// the `unsafe` [`vmsplice_unchecked`](crate::pipe::vmsplice_unchecked)
+    /// takes it.
+    VmspliceGift,
+    /// vmsplice: the descriptor's access mode is not the direction asked
+    /// for (the kernel reads user memory into a pipe through a descriptor
+    /// open for writing, and writes user memory from one open for reading
+    /// only).
+    VmspliceDirection,
 }
 
 impl Rule {
@@ -261,7 +283,9 @@ impl Rule {
             | Self::FanotifyNameNeedsDirFid
             | Self::FanotifyTargetFidNeedsAll
             | Self::FanotifyPermissionNeedsContentClass
-            | Self::FanotifyDenyErrno => Errno::INVAL,
+            | Self::FanotifyDenyErrno
+            | Self::VmspliceGift => Errno::INVAL,
+            Self::VmspliceDirection => Errno::BADF,
         }
     }
 
@@ -279,6 +303,12 @@ impl Rule {
             }
             Self::FanotifyDenyErrno => {
                 "fanotify: a deny errno must be between 1 and 255 and one the kernel accepts"
+            }
+            Self::VmspliceGift => {
+                "vmsplice: SPLICE_F_GIFT gives the pages away; only vmsplice_unchecked takes it"
+            }
+            Self::VmspliceDirection => {
+                "vmsplice: the descriptor is not open in the direction of the transfer"
             }
         }
     }

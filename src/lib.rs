@@ -22,6 +22,7 @@
 //! | [`signalfd`] | `signalfd(2)` |
 //! | [`timerfd`] | `timerfd_create(2)` |
 //! | [`eventfd`] | `eventfd(2)` |
+//! | [`pipe`] | `splice(2)`, `tee(2)`, `vmsplice(2)`, pipe sizing, a zero-copy copy loop |
 //!
 //! # Unsafe policy
 //! - `unsafe` lives in a few places only: `raw/` (the inline-assembly
@@ -77,6 +78,7 @@ pub mod signal;
 pub mod signalfd;
 pub mod timerfd;
 pub mod wait;
+pub mod pipe;
 
 pub use buffer::Buffer;
 pub use error::{Error, Limit, Result, Rule};
