@@ -72,13 +72,13 @@ pub mod inotify;
 mod shared;
 // Until every subsystem that needs it has landed, parts of it are unused.
 pub mod eventfd;
+pub mod pipe;
 #[allow(dead_code)]
 mod raw;
 pub mod signal;
 pub mod signalfd;
 pub mod timerfd;
 pub mod wait;
-pub mod pipe;
 
 pub use buffer::Buffer;
 pub use error::{Error, Limit, Result, Rule};

@@ -12,7 +12,7 @@
 //!    already taken from the input in the internal pipe.)
 //! 4. `EINVAL` from a `splice` (a pair the kernel cannot splice: an
 //!    `O_APPEND` output, a file type without splice support) switches to
-//!    `read`/`write` through a buffer, the caller's or 32 KiB on the stack,
+//!    `read`/`write` through a buffer, the caller's or 16 KiB on the stack,
 //!    for the rest of the copy. Bytes already in the internal pipe are
 //!    written out first, so nothing is lost or reordered.
 //!
@@ -31,7 +31,7 @@ use crate::error::{Call, Error, Result};
 const MAX_CHUNK: u64 = 1 << 30;
 
 /// The fallback buffer when the caller gives none.
-const STACK_BUF: usize = 32 * 1024;
+const STACK_BUF: usize = 16 * 1024;
 
 /// Copies everything from `from` to `to`, until end of input; returns the
 /// bytes written to `to`. The same as `Copier::new().copy(from, to)`.
@@ -73,7 +73,7 @@ pub struct Copier<'a> {
 
 impl<'a> Copier<'a> {
     /// To end of input, through a pipe made for each call when needed, with
-    /// a 32 KiB stack buffer for the fallback.
+    /// a 16 KiB stack buffer for the fallback.
     pub const fn new() -> Self {
         Self {
             pipe: None,
@@ -313,7 +313,10 @@ fn wait(fd: BorrowedFd<'_>, events: PollFlags) -> Result<()> {
 /// After `EAGAIN` from a splice between `from` and `to`: waits for whichever
 /// of the two is not ready.
 fn wait_either(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> Result<()> {
-    let mut fds = [PollFd::new(&from, PollFlags::IN), PollFd::new(&to, PollFlags::OUT)];
+    let mut fds = [
+        PollFd::new(&from, PollFlags::IN),
+        PollFd::new(&to, PollFlags::OUT),
+    ];
     let now = Timespec {
         tv_sec: 0,
         tv_nsec: 0,

@@ -118,7 +118,12 @@ pub fn splice(
 ///
 /// # References
 /// [tee(2)](https://man7.org/linux/man-pages/man2/tee.2.html)
-pub fn tee(fd_in: impl AsFd, fd_out: impl AsFd, len: usize, flags: SpliceFlags) -> Result<usize, Errno> {
+pub fn tee(
+    fd_in: impl AsFd,
+    fd_out: impl AsFd,
+    len: usize,
+    flags: SpliceFlags,
+) -> Result<usize, Errno> {
     rustix::pipe::tee(fd_in, fd_out, len, flags.rustix())
 }
 
@@ -127,17 +132,25 @@ pub fn tee(fd_in: impl AsFd, fd_out: impl AsFd, len: usize, flags: SpliceFlags) 
 ///
 /// Checked first, so that the kernel only ever *reads* `bufs`: `fd` must be
 /// open for writing (the write end of a pipe), and [`SpliceFlags::GIFT`] is
-/// refused. What the kernel does with the pages is then its business: on
-/// the kernels tested (6.x) the data is copied into the pipe's own pages, so
-/// changing `bufs` afterwards does not change what the reader gets. At most
-/// `UIO_MAXIOV` (1024) slices are passed.
+/// refused. Memory safety needs no more: the kernel takes references to the
+/// pages (so freeing them is harmless) and never writes them.
+///
+/// **Not a snapshot.** The pipe holds references to the caller's pages, not
+/// a copy of the bytes (measured on Linux 6.18, as since 2.6.17): bytes of
+/// `bufs` changed after the call and before the reader consumes them are
+/// read *changed*. Keep the buffers unchanged until the reader has them, or
+/// use `write`/`writev` when the bytes must be fixed at the call.
+///
+/// The pipe's own `O_NONBLOCK` is ignored by `vmsplice`: only
+/// [`SpliceFlags::NONBLOCK`] makes a full pipe fail with `EAGAIN` instead of
+/// blocking. At most `UIO_MAXIOV` (1024) slices are passed.
 ///
 /// # Errors
 /// - [`Rule::VmspliceGift`]: `flags` holds `GIFT` (use
 ///   [`vmsplice_unchecked`]).
 /// - [`Rule::VmspliceDirection`]: `fd` is not open for writing.
 /// - `Os { call: "vmsplice" }`: `EBADF` (not a pipe, not open), `EAGAIN`
-///   (non-blocking and full), `EINVAL` (unknown flags), `EPIPE`, `EINTR`,
+///   (`NONBLOCK` and full), `EINVAL` (unknown flags), `EPIPE`, `EINTR`,
 ///   `ENOMEM`; `Os { call: "fcntl" }` if `F_GETFL` fails.
 ///
 /// # References
@@ -165,7 +178,8 @@ pub fn vmsplice(fd: impl AsFd, bufs: &[IoSliceRaw<'_>], flags: SpliceFlags) -> R
 /// - [`Rule::VmspliceGift`]: `flags` holds `GIFT` (meaningless here).
 /// - [`Rule::VmspliceDirection`]: `fd` is open for writing.
 /// - `Os { call: "vmsplice" }`: `EBADF` (not a pipe), `EAGAIN`
-///   (non-blocking and empty), `EINTR`; `Os { call: "fcntl" }`.
+///   ([`SpliceFlags::NONBLOCK`] and empty; the pipe's `O_NONBLOCK` is
+///   ignored), `EINTR`; `Os { call: "fcntl" }`.
 ///
 /// # References
 /// [vmsplice(2)](https://man7.org/linux/man-pages/man2/vmsplice.2.html)
