@@ -134,7 +134,11 @@ fn run() -> ExitCode {
             read_stdin = true;
             stdin.as_fd()
         } else {
-            match fs::open(name.as_os_str(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) {
+            match fs::open(
+                name.as_os_str(),
+                OFlags::RDONLY | OFlags::CLOEXEC,
+                Mode::empty(),
+            ) {
                 Ok(fd) => {
                     owned = fd;
                     owned.as_fd()
@@ -165,7 +169,9 @@ fn run() -> ExitCode {
             }
         }
         if let Err(e) = Copier::new().pipe(&pipe).buffer(&mut buf).copy(input, out) {
-            let msg = e.errno().map_or_else(|| e.to_string(), |n| strerror(n.raw_os_error()));
+            let msg = e
+                .errno()
+                .map_or_else(|| e.to_string(), |n| strerror(n.raw_os_error()));
             if is_write_error(&e) {
                 complain(PROG, b"write error", &msg);
                 return ExitCode::FAILURE;
@@ -181,5 +187,9 @@ fn run() -> ExitCode {
         complain(PROG, b"closing standard input", &strerror(errno));
         return ExitCode::FAILURE;
     }
-    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
