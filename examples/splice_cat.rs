@@ -80,7 +80,7 @@ fn usage_error(what: &str) -> ExitCode {
 /// (glibc hands the arguments to std through `.init_array`).
 #[unsafe(no_mangle)]
 extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
-    if run() == ExitCode::SUCCESS { 0 } else { 1 }
+    i32::from(run() != ExitCode::SUCCESS)
 }
 
 fn run() -> ExitCode {

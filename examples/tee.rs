@@ -47,7 +47,7 @@ const BUF_LEN: usize = 128 * 1024;
 /// descriptors and ignore `SIGPIPE`) does not run.
 #[unsafe(no_mangle)]
 extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
-    if run() == ExitCode::SUCCESS { 0 } else { 1 }
+    i32::from(run() != ExitCode::SUCCESS)
 }
 
 /// One destination: standard output or a FILE.
@@ -222,10 +222,7 @@ fn spliced(tee: &mut Tee<'_>, input: BorrowedFd<'_>, p: &Pipe, cap: usize, buf: 
                     other => break other,
                 }
             };
-            let m = match m {
-                Ok(m) => m,
-                Err(_) => 0,
-            };
+            let m: usize = m.unwrap_or_default();
             if let Err(e) = drain_to(p, m, tee.outputs[i].fd, buf) {
                 tee.fail(i, e);
                 discard(p, &devnull, buf);

@@ -1,6 +1,6 @@
 //! `kernfd::pipe` against the real kernel: splice, tee, vmsplice, pipe
 //! sizing and its limits, and the copy loop on every kind of pair.
-#![allow(clippy::missing_panics_doc)]
+#![allow(clippy::missing_panics_doc, clippy::many_single_char_names)]
 
 #[macro_use]
 mod util;
