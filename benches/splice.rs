@@ -57,7 +57,13 @@ enum Way {
     Cat,
 }
 
-const WAYS: [Way; 5] = [Way::Kernfd, Way::Kernfd1M, Way::ReadWrite, Way::StdCopy, Way::Cat];
+const WAYS: [Way; 5] = [
+    Way::Kernfd,
+    Way::Kernfd1M,
+    Way::ReadWrite,
+    Way::StdCopy,
+    Way::Cat,
+];
 
 impl Way {
     fn name(self) -> &'static str {
@@ -138,7 +144,11 @@ fn devnull() -> File {
 /// One timed run of `way` on `pair`; returns the time it took.
 fn run(way: Way, pair: Pair, src: &Path, dst: &Path, len: u64, pipe_size: usize) -> Duration {
     let big = Pipe::with_size(1 << 20).ok();
-    let big = if way == Way::Kernfd1M { big.as_ref() } else { None };
+    let big = if way == Way::Kernfd1M {
+        big.as_ref()
+    } else {
+        None
+    };
     match pair {
         Pair::FileToPipe => {
             let (r, w) = Pipe::with_size(pipe_size).unwrap().into_ends();
@@ -148,7 +158,8 @@ fn run(way: Way, pair: Pair, src: &Path, dst: &Path, len: u64, pipe_size: usize)
                 let null = devnull();
                 let mut total = 0_u64;
                 loop {
-                    let n = pipe::splice(&r, None, &null, None, 1 << 30, SpliceFlags::empty()).unwrap();
+                    let n =
+                        pipe::splice(&r, None, &null, None, 1 << 30, SpliceFlags::empty()).unwrap();
                     if n == 0 {
                         return total;
                     }
@@ -198,7 +209,9 @@ fn gibs(len: u64, d: Duration) -> f64 {
 fn make_source(dir: &Path, len: u64) -> PathBuf {
     let path = dir.join("splice-bench-source");
     let mut f = File::create(&path).unwrap();
-    let block: Vec<u8> = (0..1 << 20).map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let block: Vec<u8> = (0..1 << 20)
+        .map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     let mut left = len;
     while left > 0 {
         let n = left.min(block.len() as u64) as usize;
@@ -214,12 +227,18 @@ fn make_source(dir: &Path, len: u64) -> PathBuf {
 
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
-    let len = env_u64("KERNFD_BENCH_SPLICE_BYTES", if bench { 1 << 30 } else { 16 << 20 });
+    let len = env_u64(
+        "KERNFD_BENCH_SPLICE_BYTES",
+        if bench { 1 << 30 } else { 16 << 20 },
+    );
     let rounds = env_u64("KERNFD_BENCH_ROUNDS", if bench { 5 } else { 1 }).max(1);
     if !bench {
         println!("smoke run (no --bench): checks only, the figures mean nothing");
     }
-    let have_cat = Command::new("cat").arg("/dev/null").status().is_ok_and(|s| s.success());
+    let have_cat = Command::new("cat")
+        .arg("/dev/null")
+        .status()
+        .is_ok_and(|s| s.success());
     let base = std::env::var_os("KERNFD_BENCH_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
     let dir = tempfile::tempdir_in(base).unwrap();
     let src = make_source(dir.path(), len);
@@ -282,7 +301,11 @@ fn main() {
                 best = best.min(d);
                 let _ = std::fs::remove_file(&dst);
             }
-            println!("  {what} {:>5} KiB: {:>6.2} GiB/s", size >> 10, gibs(len, best));
+            println!(
+                "  {what} {:>5} KiB: {:>6.2} GiB/s",
+                size >> 10,
+                gibs(len, best)
+            );
         }
     }
 }

@@ -578,18 +578,36 @@ fn pattern(len: usize) -> Vec<u8> {
 }
 
 #[test]
-fn copy_file_to_file_through_an_internal_pipe() {
+fn copy_file_to_file() {
+    // Two regular files: copy_file_range.
     let data = pattern(300_000);
     let a = file_with(&data);
     let mut b = tempfile::tempfile().unwrap();
-    let _serial = util::serial();
-    let before = util::count_fds();
     assert_eq!(pipe::copy(&a, &b).unwrap(), data.len() as u64);
-    assert_eq!(util::count_fds(), before, "the internal pipe is closed");
     b.rewind().unwrap();
     let mut got = Vec::new();
     b.read_to_end(&mut got).unwrap();
     assert_eq!(got, data);
+}
+
+#[test]
+fn copy_through_the_internal_pipe_closes_it() {
+    // A file into a socket: neither is a pipe, so a pipe is made for the
+    // call, and closed after it.
+    let data = pattern(300_000);
+    let a = file_with(&data);
+    let (b, mut c) = UnixStream::pair().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        c.read_to_end(&mut v).unwrap();
+        v
+    });
+    let _serial = util::serial();
+    let before = util::count_fds();
+    assert_eq!(pipe::copy(&a, &b).unwrap(), data.len() as u64);
+    assert_eq!(util::count_fds(), before, "the internal pipe is closed");
+    drop(b);
+    assert_eq!(reader.join().unwrap(), data);
 }
 
 #[test]

@@ -2,15 +2,21 @@
 //! where the kernel allows it and by `read`/`write` where it does not.
 //!
 //! How it goes:
-//! 1. If either descriptor is a pipe, `splice` straight from one to the
+//! 1. Two regular files: `copy_file_range(2)` first (the kernel copies, or
+//!    shares extents where the filesystem can); where it refuses the pair
+//!    (another filesystem type, an `O_APPEND` output, overlap), on as
+//!    below.
+//! 2. If either descriptor is a pipe, `splice` straight from one to the
 //!    other. Otherwise through a pipe (the caller's, or one made for the
-//!    call): `splice` the input into it, then `splice` all of that out.
-//! 2. Short transfers are continued; `EINTR` is retried.
-//! 3. `EAGAIN` (a non-blocking end, empty or full) waits with `poll(2)` for
+//!    call and grown to 1 MiB where the limits allow, which measured faster
+//!    than the default 64 KiB): `splice` the input into it, then `splice`
+//!    all of that out.
+//! 3. Short transfers are continued; `EINTR` is retried.
+//! 4. `EAGAIN` (a non-blocking end, empty or full) waits with `poll(2)` for
 //!    the end that is not ready, then goes on: the copy blocks like a copy
 //!    between blocking descriptors. (Returning early would strand bytes
 //!    already taken from the input in the internal pipe.)
-//! 4. `EINVAL` from a `splice` (a pair the kernel cannot splice: an
+//! 5. `EINVAL` from a `splice` (a pair the kernel cannot splice: an
 //!    `O_APPEND` output, a file type without splice support) switches to
 //!    `read`/`write` through a buffer, the caller's or 16 KiB on the stack,
 //!    for the rest of the copy. Bytes already in the internal pipe are
@@ -29,6 +35,9 @@ use crate::error::{Call, Error, Result};
 /// The most one `splice` is asked to move (the kernel caps a transfer
 /// below 2 GiB anyway).
 const MAX_CHUNK: u64 = 1 << 30;
+
+/// The size the internal pipe is grown to, where the limits allow.
+const INTERNAL_PIPE: usize = 1 << 20;
 
 /// The fallback buffer when the caller gives none.
 const STACK_BUF: usize = 16 * 1024;
@@ -72,8 +81,8 @@ pub struct Copier<'a> {
 }
 
 impl<'a> Copier<'a> {
-    /// To end of input, through a pipe made for each call when needed, with
-    /// a 16 KiB stack buffer for the fallback.
+    /// To end of input, through a pipe made for each call when needed (1 MiB
+    /// where the limits allow), with a 16 KiB stack buffer for the fallback.
     pub const fn new() -> Self {
         Self {
             pipe: None,
@@ -110,7 +119,8 @@ impl<'a> Copier<'a> {
     ///
     /// # Errors
     /// Each as `Os { call, errno }` with the call that failed: `fstat`;
-    /// `pipe2` (making the internal pipe); `splice`, `read` or `write`
+    /// `pipe2` (making the internal pipe); `copy_file_range`, `splice`,
+    /// `read` or `write`
     /// (`EBADF`: not open in that direction; `EISDIR` reading a directory;
     /// `EPIPE`; `ENOSPC`; `EIO` when an output accepts zero bytes);
     /// `poll`. `EINTR` and `EAGAIN` are never returned. On error, the bytes
@@ -121,12 +131,23 @@ impl<'a> Copier<'a> {
             left: self.limit.unwrap_or(u64::MAX),
             done: 0,
         };
-        let through = if is_pipe(from)? || is_pipe(to)? {
+        let (kind_in, kind_out) = (kind(from)?, kind(to)?);
+        if kind_in == FileType::RegularFile
+            && kind_out == FileType::RegularFile
+            && copy_file_range(from, to, &mut n)? == Spliced::Done
+        {
+            return Ok(n.done);
+        }
+        let through = if kind_in == FileType::Fifo || kind_out == FileType::Fifo {
             None
         } else if let Some(p) = self.pipe {
             Some(Through::Borrowed(p))
         } else {
-            Some(Through::Owned(Pipe::new()?))
+            let p = Pipe::new()?;
+            // A larger pipe moves more per call; the default will do when
+            // the limits say no.
+            let _ = p.set_size(INTERNAL_PIPE);
+            Some(Through::Owned(p))
         };
         let spliced = match &through {
             None => direct(from, to, &mut n)?,
@@ -174,9 +195,31 @@ enum Spliced {
     Refused,
 }
 
-fn is_pipe(fd: BorrowedFd<'_>) -> Result<bool> {
+fn kind(fd: BorrowedFd<'_>) -> Result<FileType> {
     let st = rustix::fs::fstat(fd).call("fstat")?;
-    Ok(FileType::from_raw_mode(st.st_mode) == FileType::Fifo)
+    Ok(FileType::from_raw_mode(st.st_mode))
+}
+
+/// `copy_file_range` between two regular files until done; `Refused` (with
+/// the progress so far kept) when the kernel will not do this pair.
+fn copy_file_range(from: BorrowedFd<'_>, to: BorrowedFd<'_>, n: &mut Progress) -> Result<Spliced> {
+    while n.left > 0 {
+        match rustix::fs::copy_file_range(from, None, to, None, chunk(n.left)) {
+            Ok(0) => break,
+            Ok(k) => {
+                n.left -= k as u64;
+                n.done += k as u64;
+            }
+            Err(Errno::INTR) => {}
+            // Another filesystem type or kernel, an O_APPEND output (EBADF),
+            // overlapping ranges of one file, a file system without support.
+            Err(Errno::XDEV | Errno::INVAL | Errno::OPNOTSUPP | Errno::NOSYS | Errno::BADF) => {
+                return Ok(Spliced::Refused);
+            }
+            Err(e) => return Err(Error::os("copy_file_range", e)),
+        }
+    }
+    Ok(Spliced::Done)
 }
 
 fn chunk(left: u64) -> usize {

@@ -18,9 +18,10 @@
 //!   ([`Limit::PipeMaxSize`](crate::Limit::PipeMaxSize),
 //!   [`Limit::PipeUserPages`](crate::Limit::PipeUserPages)).
 //! - [`copy`] and [`Copier`]: copy everything from any readable descriptor
-//!   to any writable one, by `splice` where the kernel allows it (through an
-//!   internal pipe when neither side is one), by `read`/`write` where it
-//!   does not; no allocation.
+//!   to any writable one, by `copy_file_range` between regular files, by
+//!   `splice` where the kernel allows it (through an internal pipe when
+//!   neither side is one), by `read`/`write` where it does not; no
+//!   allocation.
 //!
 //! # Example
 //! ```
