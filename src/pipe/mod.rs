@@ -15,8 +15,8 @@
 //!   (`F_GETPIPE_SZ`/`F_SETPIPE_SZ`). They return the kernel's [`Errno`].
 //! - [`Pipe`]: an owned pipe (both ends, close-on-exec) with its size, and
 //!   [`resize`], which names the limit an `EPERM` stands for
-//!   ([`Limit::PipeMaxSize`](crate::Limit::PipeMaxSize),
-//!   [`Limit::PipeUserPages`](crate::Limit::PipeUserPages)).
+//!   ([`Limit::PipeMaxSize`],
+//!   [`Limit::PipeUserPages`]).
 //! - [`copy`] and [`Copier`]: copy everything from any readable descriptor
 //!   to any writable one, by `copy_file_range` between regular files, by
 //!   `splice` where the kernel allows it (through an internal pipe when
