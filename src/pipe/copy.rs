@@ -1,28 +1,6 @@
 //! The copy loop: everything from one descriptor to another, by `splice`
-//! where the kernel allows it and by `read`/`write` where it does not.
-//!
-//! How it goes:
-//! 1. Two regular files: `copy_file_range(2)` first (the kernel copies, or
-//!    shares extents where the filesystem can); where it refuses the pair
-//!    (another filesystem type, an `O_APPEND` output, overlap), on as
-//!    below.
-//! 2. If either descriptor is a pipe, `splice` straight from one to the
-//!    other. Otherwise through a pipe (the caller's, or one made for the
-//!    call and grown to 1 MiB where the limits allow, which measured faster
-//!    than the default 64 KiB): `splice` the input into it, then `splice`
-//!    all of that out.
-//! 3. Short transfers are continued; `EINTR` is retried.
-//! 4. `EAGAIN` (a non-blocking end, empty or full) waits with `poll(2)` for
-//!    the end that is not ready, then goes on: the copy blocks like a copy
-//!    between blocking descriptors. (Returning early would strand bytes
-//!    already taken from the input in the internal pipe.)
-//! 5. `EINVAL` from a `splice` (a pair the kernel cannot splice: an
-//!    `O_APPEND` output, a file type without splice support) switches to
-//!    `read`/`write` through a buffer, the caller's or 16 KiB on the stack,
-//!    for the rest of the copy. Bytes already in the internal pipe are
-//!    written out first, so nothing is lost or reordered.
-//!
-//! Nothing is allocated.
+//! where the kernel allows it and by `read`/`write` where it does not (the
+//! steps are documented on [`Copier`]).
 
 use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::fd::{AsFd, BorrowedFd};
@@ -69,6 +47,29 @@ pub fn copy(from: impl AsFd, to: impl AsFd) -> Result<u64> {
 
 /// A copy from any readable descriptor to any writable one, with its
 /// options: the pipe to go through, the fallback buffer, a byte limit.
+///
+/// How it goes:
+/// 1. Two regular files: `copy_file_range(2)` first (the kernel copies, or
+///    shares extents where the filesystem can); where it refuses the pair
+///    (another filesystem type, an `O_APPEND` output, overlap), on as
+///    below.
+/// 2. If either descriptor is a pipe, `splice` straight from one to the
+///    other. Otherwise through a pipe (the caller's, or one made for the
+///    call and grown to 1 MiB where the limits allow, which measured faster
+///    than the default 64 KiB): `splice` the input into it, then `splice`
+///    all of that out.
+/// 3. Short transfers are continued; `EINTR` is retried.
+/// 4. `EAGAIN` (a non-blocking end, empty or full) waits with `poll(2)` for
+///    the end that is not ready, then goes on: the copy blocks like a copy
+///    between blocking descriptors. (Returning early would strand bytes
+///    already taken from the input in the internal pipe.)
+/// 5. `EINVAL` from a `splice` (a pair the kernel cannot splice: an
+///    `O_APPEND` output, a file type without splice support) switches to
+///    `read`/`write` through a buffer, the caller's or 16 KiB on the stack,
+///    for the rest of the copy. Bytes already in the internal pipe are
+///    written out first, so nothing is lost or reordered.
+///
+/// Nothing is allocated.
 ///
 /// Both descriptors are used at their current file positions, which advance
 /// by what was copied (as with `read`/`write`).
@@ -120,11 +121,13 @@ impl<'a> Copier<'a> {
     /// # Errors
     /// Each as `Os { call, errno }` with the call that failed: `fstat`;
     /// `pipe2` (making the internal pipe); `copy_file_range`, `splice`,
-    /// `read` or `write`
-    /// (`EBADF`: not open in that direction; `EISDIR` reading a directory;
-    /// `EPIPE`; `ENOSPC`; `EIO` when an output accepts zero bytes);
-    /// `poll`. `EINTR` and `EAGAIN` are never returned. On error, the bytes
-    /// copied so far are lost from the count, not from the output.
+    /// `read` or `write` (`EBADF`: not open in that direction; `EISDIR`
+    /// reading a directory; `EPIPE` for an output pipe or socket with no
+    /// reader, after the kernel's `SIGPIPE`, which ends the process unless
+    /// ignored as Rust programs do; `ENOSPC`; `EIO` when an output accepts
+    /// zero bytes); `poll`. `EINTR` and `EAGAIN` are never returned. On
+    /// error, the bytes copied so far are lost from the count, not from the
+    /// output.
     pub fn copy(&mut self, from: impl AsFd, to: impl AsFd) -> Result<u64> {
         let (from, to) = (from.as_fd(), to.as_fd());
         let mut n = Progress {
