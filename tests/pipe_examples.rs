@@ -529,3 +529,35 @@ fn tee_matches_coreutils() {
         &existing,
     );
 }
+
+#[test]
+fn cat_and_tee_onto_a_terminal() {
+    // util-linux `script` runs a command on a fresh pseudo-terminal and
+    // copies what it prints: splice refuses a tty, so the fallback runs.
+    if !have("/usr/bin/script") || !have("/usr/bin/cat") || !have("/usr/bin/tee") {
+        skip!("needs util-linux script, coreutils cat and tee");
+    }
+    let dir = tree();
+    let on_tty = |cmd: String| {
+        let o = Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (o.status.code(), o.stdout)
+    };
+    let cat = example("splice_cat");
+    let tee = example("tee");
+    let real = on_tty("cat small big missing".into());
+    let ours = on_tty(format!("'{}' small big missing", cat.display()));
+    assert_eq!(ours.0, real.0);
+    // The message names the program; the rest must agree.
+    let strip =
+        |v: &[u8], name: &str| String::from_utf8_lossy(v).replace(&format!("{name}:"), "PROG:");
+    assert_eq!(strip(&ours.1, "splice_cat"), strip(&real.1, "cat"));
+    assert!(real.1.len() > 700_000);
+    let real = on_tty("tee copy < big".into());
+    let ours = on_tty(format!("'{}' copy < big", tee.display()));
+    assert_eq!(ours, real);
+}
