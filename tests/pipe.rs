@@ -791,3 +791,24 @@ fn copy_allocates_nothing() {
     assert_eq!(res, (100_000, 100_000));
     assert_eq!(allocs, 0);
 }
+
+#[test]
+fn unknown_flag_bits_are_einval() {
+    let f = file_with(b"abc");
+    let p = Pipe::new().unwrap();
+    let q = Pipe::new().unwrap();
+    let bad = SpliceFlags::from_bits_retain(0x100);
+    assert!(
+        bad.contains(SpliceFlags::from_bits_retain(0x100)),
+        "unknown bits are kept"
+    );
+    assert_eq!(
+        pipe::splice(&f, None, p.write_end(), None, 3, bad),
+        Err(Errno::INVAL)
+    );
+    rustix::io::write(p.write_end(), b"x").unwrap();
+    assert_eq!(
+        pipe::tee(p.read_end(), q.write_end(), 1, bad),
+        Err(Errno::INVAL)
+    );
+}

@@ -6,9 +6,8 @@ bitflags::bitflags! {
     /// `SPLICE_F_*`: the `flags` of [`splice`](super::splice),
     /// [`tee`](super::tee) and the `vmsplice` calls.
     ///
-    /// Unknown bits are kept and passed on; the kernel ignores unknown
-    /// `splice`/`tee` bits today and rejects unknown `vmsplice` bits with
-    /// `EINVAL`.
+    /// Unknown bits are kept and passed on; the kernel rejects them with
+    /// `EINVAL` (`splice`, `tee` and `vmsplice` alike).
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
     pub struct SpliceFlags: u32 {
         /// `SPLICE_F_MOVE`: move pages instead of copying them, where the

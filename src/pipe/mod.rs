@@ -84,7 +84,7 @@ pub const MAX_PIPE_SIZE: usize = 1 << 31;
 ///   cannot seek).
 /// - `EINVAL`: neither descriptor is a pipe; the kernel cannot splice this
 ///   pair (no `splice_read`/`splice_write` for the file, an `O_APPEND`
-///   output); both ends are the same pipe.
+///   output); both ends are the same pipe; unknown flag bits.
 /// - `EBADF`: a descriptor is not open, or not open for reading (`fd_in`)
 ///   or writing (`fd_out`).
 /// - `EAGAIN`: non-blocking and nothing to read or no room in the pipe.
@@ -110,7 +110,8 @@ pub fn splice(
 /// left (or `len == 0`).
 ///
 /// # Errors
-/// - `EINVAL`: a descriptor is not a pipe, or both are the same pipe.
+/// - `EINVAL`: a descriptor is not a pipe, or both are the same pipe;
+///   unknown flag bits.
 /// - `EBADF`: a descriptor is not open, or not open for reading (`fd_in`)
 ///   or writing (`fd_out`).
 /// - `EAGAIN`: [`SpliceFlags::NONBLOCK`] (or a non-blocking end) and
