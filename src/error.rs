@@ -204,6 +204,14 @@ pub enum Limit {
     /// `EAGAIN` from `io_setup`: the events asked for exceed what the
     /// machine-wide AIO limit leaves (`aio-max-nr` minus `aio-nr`).
     AioMaxNr,
+    /// `EPERM` from `F_SETPIPE_SZ`: the size asked for is above
+    /// `pipe-max-size` and the caller lacks `CAP_SYS_RESOURCE`.
+    PipeMaxSize,
+    /// `EPERM` from `F_SETPIPE_SZ` within `pipe-max-size`: the user's pipes
+    /// already hold more pages than `pipe-user-pages-soft` (or
+    /// `pipe-user-pages-hard`), and the caller has neither
+    /// `CAP_SYS_RESOURCE` nor `CAP_SYS_ADMIN`.
+    PipeUserPages,
 }
 
 impl Limit {
@@ -214,6 +222,7 @@ impl Limit {
             Self::InotifyWatches | Self::FanotifyMarks => Errno::NOSPC,
             Self::InotifyInstances | Self::FanotifyGroups => Errno::MFILE,
             Self::AioMaxNr => Errno::AGAIN,
+            Self::PipeMaxSize | Self::PipeUserPages => Errno::PERM,
         }
     }
 
@@ -226,6 +235,8 @@ impl Limit {
             Self::FanotifyMarks => "/proc/sys/fs/fanotify/max_user_marks",
             Self::FanotifyGroups => "/proc/sys/fs/fanotify/max_user_groups",
             Self::AioMaxNr => "/proc/sys/fs/aio-max-nr",
+            Self::PipeMaxSize => "/proc/sys/fs/pipe-max-size",
+            Self::PipeUserPages => "/proc/sys/fs/pipe-user-pages-soft",
         }
     }
 
@@ -236,6 +247,8 @@ impl Limit {
             Self::FanotifyMarks => "fanotify mark limit reached (ENOSPC)",
             Self::FanotifyGroups => "fanotify group limit reached (EMFILE)",
             Self::AioMaxNr => "AIO event limit reached (EAGAIN)",
+            Self::PipeMaxSize => "pipe size above the unprivileged maximum (EPERM)",
+            Self::PipeUserPages => "the user's pipes hold too many pages (EPERM)",
         }
     }
 }
@@ -272,6 +285,15 @@ pub enum Rule {
     HostnameTooLong,
     /// hostname: an NIS domain name is at most 64 bytes.
     DomainnameTooLong,
+    /// vmsplice: `SPLICE_F_GIFT` hands the pages to the kernel for good; only
+    /// the `unsafe` [`vmsplice_unchecked`](crate::pipe::vmsplice_unchecked)
+    /// takes it.
+    VmspliceGift,
+    /// vmsplice: the descriptor's access mode is not the direction asked
+    /// for (the kernel reads user memory into a pipe through a descriptor
+    /// open for writing, and writes user memory from one open for reading
+    /// only).
+    VmspliceDirection,
 }
 
 impl Rule {
@@ -285,7 +307,9 @@ impl Rule {
             | Self::FanotifyPermissionNeedsContentClass
             | Self::FanotifyDenyErrno
             | Self::HostnameTooLong
-            | Self::DomainnameTooLong => Errno::INVAL,
+            | Self::DomainnameTooLong
+            | Self::VmspliceGift => Errno::INVAL,
+            Self::VmspliceDirection => Errno::BADF,
         }
     }
 
@@ -306,6 +330,12 @@ impl Rule {
             }
             Self::HostnameTooLong => "hostname: a host name is at most 64 bytes",
             Self::DomainnameTooLong => "hostname: an NIS domain name is at most 64 bytes",
+            Self::VmspliceGift => {
+                "vmsplice: SPLICE_F_GIFT gives the pages away; only vmsplice_unchecked takes it"
+            }
+            Self::VmspliceDirection => {
+                "vmsplice: the descriptor is not open in the direction of the transfer"
+            }
         }
     }
 }

@@ -27,6 +27,7 @@
 //! | [`process`] | `getpid(2)`, `getppid(2)`, `gettid(2)` uncached; `unshare(2)`, `setns(2)` |
 //! | [`seccomp`] | `seccomp(2)`: strict and filter modes, an allocation-free filter builder, a BPF evaluator, user notification |
 //! | [`aio`] | native Linux AIO: `io_setup(2)`, `io_submit(2)`, `io_getevents(2)`, with a borrow-checked safe path |
+//! | [`pipe`] | `splice(2)`, `tee(2)`, `vmsplice(2)`, pipe sizing, a zero-copy copy loop |
 //!
 //! And the pieces every module shares:
 //!
@@ -141,6 +142,7 @@ pub mod eventfd;
 pub mod hostname;
 pub mod mount;
 pub mod process;
+pub mod pipe;
 #[allow(dead_code)]
 mod raw;
 pub mod seccomp;
