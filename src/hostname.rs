@@ -204,6 +204,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg_attr(miri, ignore = "issues real syscalls")]
     fn buffers_are_nul_terminated_and_agree() {
         let mut buf = [0xff_u8; BUF_LEN];
         let len = gethostname(&mut buf).len();
