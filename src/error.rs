@@ -82,6 +82,14 @@ pub enum Error {
         /// The read that returned zero bytes.
         call: &'static str,
     },
+    /// A recursive watch ([`inotify::Tree`](crate::inotify::Tree)) reached
+    /// the inotify watch limit ([`Limit::InotifyWatches`], `ENOSPC` from
+    /// `inotify_add_watch`) with `watches` directories watched.
+    #[cfg(feature = "alloc")]
+    TreeWatchLimit {
+        /// How many watches the tree had set when the limit was hit.
+        watches: usize,
+    },
 }
 
 impl Error {
@@ -103,6 +111,8 @@ impl Error {
             Self::NoEventFd => Some(Errno::BADF),
             Self::Rule(rule) => Some(rule.errno()),
             Self::EndOfFile { .. } => None,
+            #[cfg(feature = "alloc")]
+            Self::TreeWatchLimit { .. } => Some(Limit::InotifyWatches.errno()),
         }
     }
 
@@ -113,6 +123,8 @@ impl Error {
             Self::Os { call, .. } | Self::Limit { call, .. } | Self::EndOfFile { call } => {
                 Some(call)
             }
+            #[cfg(feature = "alloc")]
+            Self::TreeWatchLimit { .. } => Some("inotify_add_watch"),
             _ => None,
         }
     }
@@ -138,6 +150,12 @@ impl fmt::Display for Error {
             Self::EndOfFile { call } => write!(
                 f,
                 "{call}: end of file: the descriptor is not of the kind this object reads"
+            ),
+            #[cfg(feature = "alloc")]
+            Self::TreeWatchLimit { watches } => write!(
+                f,
+                "inotify_add_watch: {} after {watches} watches of a recursive watch",
+                Limit::InotifyWatches
             ),
         }
     }

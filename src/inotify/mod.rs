@@ -43,6 +43,10 @@ pub use event::{
     ParseError, ParseErrorKind, parse,
 };
 pub use flags::{EventFlags, InitFlags, WatchFlags};
+#[cfg(feature = "alloc")]
+mod tree;
+#[cfg(feature = "alloc")]
+pub use tree::{Tree, TreeEvent, TreeItem, TreeOptions};
 
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
