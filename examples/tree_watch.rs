@@ -16,7 +16,6 @@
 //! when DIR itself is gone.
 
 use std::io::Write;
-use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
 use kernfd::inotify::{Tree, TreeItem, WatchFlags};
@@ -31,7 +30,7 @@ fn main() -> ExitCode {
         eprintln!("usage: tree_watch DIR");
         return ExitCode::FAILURE;
     };
-    let mut tree = match Tree::new(dir.as_bytes(), WatchFlags::ALL_EVENTS) {
+    let mut tree = match Tree::new(dir.as_os_str(), WatchFlags::ALL_EVENTS) {
         Ok(tree) => tree,
         Err(e) => {
             eprintln!("Couldn't watch {}: {e}", dir.to_string_lossy());
