@@ -42,7 +42,7 @@ fn env_or(name: &str, default: usize) -> usize {
 
 /// Makes `n` directories under `root`, three levels deep, breadth first.
 fn make_tree(root: &Path, n: usize) {
-    let fan = (1..).find(|f: &usize| f * f * f >= n).unwrap_or(1);
+    let fan = (1..=n.max(1)).find(|f| f * f * f >= n).unwrap_or(1);
     let mut made = 0;
     let mut level: Vec<std::path::PathBuf> = vec![root.to_path_buf()];
     while made < n {

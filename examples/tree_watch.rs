@@ -67,23 +67,18 @@ fn main() -> ExitCode {
     };
     while tree.watches() > 0 {
         let mut rescan = false;
-        let read = tree.read(&mut buf, |item| print(item, &mut rescan));
-        if let Err(e) = read.map_err(std::io::Error::from).and_then(|_| {
-            if rescan {
-                let mut again = false;
-                tree.rescan(|item| print(item, &mut again))
-                    .map_err(std::io::Error::from)?;
+        let mut step = tree.read(&mut buf, |item| print(item, &mut rescan));
+        if step.is_ok() && rescan {
+            step = tree.rescan(|item| print(item, &mut rescan));
+        }
+        match step {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                eprintln!("tree_watch: {e}");
+                return ExitCode::FAILURE;
             }
-            Ok(())
-        }) {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                return ExitCode::SUCCESS;
-            }
-            if e.kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            eprintln!("tree_watch: {e}");
-            return ExitCode::FAILURE;
         }
     }
     ExitCode::SUCCESS

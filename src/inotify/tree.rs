@@ -149,12 +149,12 @@ impl WdMap {
             if w == 0 {
                 break;
             }
-            let home = self.index(w);
+            let ideal = self.index(w);
             // `w` may fill the hole unless its home lies in (hole, j].
             let stays = if hole <= j {
-                hole < home && home <= j
+                hole < ideal && ideal <= j
             } else {
-                hole < home || home <= j
+                hole < ideal || ideal <= j
             };
             if !stays {
                 self.table[hole] = self.table[j];
@@ -275,7 +275,7 @@ impl TreeOptions {
     /// As [`watch`](Self::watch).
     pub fn watch_with<P: rustix::path::Arg>(self, inotify: Inotify, root: P) -> Result<Tree> {
         let root = root
-            .as_cow_c_str()
+            .into_c_str()
             .map_err(|e| Error::os("inotify_add_watch", e))?;
         Tree::setup(inotify, self, root.to_bytes())
     }
@@ -634,6 +634,8 @@ impl Tree {
         if opts.one_filesystem {
             tree.dev = Some(st.st_dev);
         }
+        // `f_type` is a C long: 32 bits on 32-bit targets.
+        #[allow(clippy::unnecessary_cast)]
         if rustix::fs::statfs(path).is_ok_and(|fs| LEAFY.contains(&(fs.f_type as i64))) {
             tree.leafy_dev = Some(st.st_dev);
         }
@@ -963,9 +965,8 @@ impl Tree {
             return Ok(Found::Skip);
         }
         if let Some(root_dev) = self.dev {
-            let dev = match dev {
-                Some(dev) => Ok(dev),
-                None => {
+            let dev = dev.map_or_else(
+                || {
                     let flags = AtFlags::SYMLINK_NOFOLLOW;
                     match at {
                         Some((fd, name)) => rustix::fs::statat(fd, name, flags),
@@ -975,8 +976,9 @@ impl Tree {
                         },
                     }
                     .map(|st| st.st_dev)
-                }
-            };
+                },
+                Ok,
+            );
             match dev {
                 Ok(dev) if dev == root_dev => {}
                 Ok(_) => return Ok(Found::Skip),
@@ -1121,7 +1123,7 @@ impl Tree {
             } else {
                 Ok(Found::Skip)
             };
-            let isdir = if is_dir {
+            let dir_bit = if is_dir {
                 EventFlags::ISDIR
             } else {
                 EventFlags::empty()
@@ -1135,7 +1137,7 @@ impl Tree {
                         stack.push((child, mode != Walk::Setup));
                     }
                     if report || mode == Walk::Rescan {
-                        self.deliver_scanned(EventFlags::CREATE | isdir, out);
+                        self.deliver_scanned(EventFlags::CREATE | dir_bit, out);
                     }
                 }
                 Ok(Found::Known(known)) => {
@@ -1146,7 +1148,7 @@ impl Tree {
                         // while its events were not read yet.
                         if mode == Walk::Rescan {
                             self.path_of(known);
-                            self.deliver_scanned(EventFlags::MOVED_FROM | isdir, out);
+                            self.deliver_scanned(EventFlags::MOVED_FROM | dir_bit, out);
                         }
                         self.relink(known, slot, name, out);
                         self.path.truncate(0);
@@ -1157,7 +1159,7 @@ impl Tree {
                         } else {
                             EventFlags::CREATE
                         };
-                        self.deliver_scanned(mask | isdir, out);
+                        self.deliver_scanned(mask | dir_bit, out);
                         self.dirs[known as usize].mark = self.mark;
                         stack.push((known, mode == Walk::Scan));
                     } else if mode == Walk::Rescan && fresh && here {
@@ -1166,14 +1168,14 @@ impl Tree {
                             stack.push((known, false));
                         }
                     } else if report {
-                        self.deliver_scanned(EventFlags::CREATE | isdir, out);
+                        self.deliver_scanned(EventFlags::CREATE | dir_bit, out);
                     }
                     // Restore this directory's path for the next entry.
                     self.path_of(slot);
                 }
                 Ok(Found::Skip) => {
                     if report {
-                        self.deliver_scanned(EventFlags::CREATE | isdir, out);
+                        self.deliver_scanned(EventFlags::CREATE | dir_bit, out);
                     }
                 }
                 Err(error) => {
@@ -1182,7 +1184,7 @@ impl Tree {
                         return Err(error);
                     }
                     if report {
-                        self.deliver_scanned(EventFlags::CREATE | isdir, out);
+                        self.deliver_scanned(EventFlags::CREATE | dir_bit, out);
                     }
                     self.deliver_unwatched(error, out);
                 }
