@@ -457,6 +457,21 @@ enum Walk {
 /// - an entry renamed before the listing is reported under its new name
 ///   only.
 ///
+/// # The tree's own reads
+/// Listing a directory opens and reads it, which inotify reports like any
+/// other reader's: with `OPEN`, `ACCESS` or `CLOSE_NOWRITE` asked for, each
+/// listing shows up as those events (with `ISDIR`) on the directory, as it
+/// does with `inotifywait -r`. Setup skips listing a directory it knows
+/// has no subdirectory (a link count of 2 on tmpfs, ext2/3/4 and XFS), so
+/// most leaves of a large tree are never opened.
+///
+/// # The root
+/// The root is known by the path it was given: the tree reports its
+/// `DELETE_SELF` and `MOVE_SELF` (with an empty path) and, once it is gone,
+/// [`watches`](Self::watches) is 0. If the root is moved, events go on
+/// under it, but directories made in it afterwards are looked for at the
+/// old path, not found, and not watched.
+///
 /// # Moves
 /// A `MOVED_FROM` of a watched directory is paired with the `MOVED_TO` of
 /// the same cookie, which relinks it. Without a `MOVED_TO`, the
@@ -466,9 +481,9 @@ enum Walk {
 /// moved within the tree keeps its watches.
 ///
 /// # Costs
-/// Setup makes, per directory: `inotify_add_watch`, `open`, `getdents64`
-/// (one call for a small directory, plus one to see the end) and `close`,
-/// and no heap allocation (the slots, the name arena and the wd table grow
+/// Setup makes, per directory: `inotify_add_watch` and a `stat`, then, if
+/// it may hold subdirectories, `open`, `getdents64` (one call for a small
+/// directory, plus one to see the end) and `close`; and no heap allocation (the slots, the name arena and the wd table grow
 /// by doubling). Reading allocates nothing: the path of each event is built
 /// in one scratch buffer. Finding a moved directory walks the names of its
 /// old parent's subdirectories.
@@ -730,7 +745,7 @@ impl Tree {
     /// use kernfd::wait::Wait;
     ///
     /// let dir = tempfile::tempdir()?;
-    /// let mut tree = Tree::new(dir.path(), WatchFlags::ALL_EVENTS)?;
+    /// let mut tree = Tree::new(dir.path(), WatchFlags::CREATE)?;
     /// let mut buf = [0_u8; 4096];
     /// let wait = Wait::new().timeout(Duration::from_millis(5));
     /// assert_eq!(tree.read_wait(&mut buf, wait, |_| ())?, 0, "nothing happened");
@@ -770,10 +785,14 @@ impl Tree {
     /// read as usual afterwards; those about dropped directories are
     /// skipped.
     ///
+    /// Directories that cannot be watched (the watch limit, `EACCES`) are
+    /// handed out as [`TreeItem::Unwatched`], and hold no watch. When `f`
+    /// stops, the rescan still completes; only the handing out ends.
+    ///
     /// # Errors
-    /// [`Error::TreeWatchLimit`] at the watch limit (the directories watched
-    /// so far stay watched, each fully); [`Error::Os`] if the root can no
-    /// longer be watched; whatever `f` returns.
+    /// [`Error::Os`] or [`Error::TreeWatchLimit`] when the root itself
+    /// cannot be watched again (then the tree is left as it was);
+    /// whatever `f` returns.
     ///
     /// # Example
     /// ```
@@ -781,7 +800,7 @@ impl Tree {
     ///
     /// let dir = tempfile::tempdir()?;
     /// std::fs::create_dir(dir.path().join("old"))?;
-    /// let mut tree = Tree::new(dir.path(), WatchFlags::CREATE)?;
+    /// let mut tree = Tree::new(dir.path(), WatchFlags::CREATE | WatchFlags::DELETE)?;
     /// // Pretend events were lost: the disk changes behind the tree's back
     /// // (the events queued meanwhile are simply never read here).
     /// std::fs::remove_dir(dir.path().join("old"))?;
@@ -1245,9 +1264,6 @@ impl Tree {
             // The root is new (made again since): start from nothing.
             if self.live > 0 {
                 self.drop_subtree(ROOT, true, true, out);
-                self.path_of(ROOT);
-                let wd_again = self.add_watch(self.watch_mask - WatchFlags::DONT_FOLLOW)?;
-                debug_assert_eq!(wd_again, wd);
             }
             self.dirs.clear();
             self.free = NONE;
