@@ -1063,6 +1063,11 @@ impl Tree {
         out: &mut dyn FnMut(TreeItem<'_>),
     ) -> Result<()> {
         while let Some((slot, report)) = stack.pop() {
+            if self.dirs[slot as usize].wd == -1 {
+                // Dropped since it was queued (its parent's listing failed,
+                // or a rename replaced it).
+                continue;
+            }
             let depth = self.path_of(slot);
             let dir_len = self.path.len() - 1;
             let mut flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
