@@ -376,6 +376,25 @@ fn deleting_subtrees_drops_their_watches_and_consumes_ignored() {
     read_until(&mut tree, |g| has(g, EventFlags::DELETE_SELF, ""));
     let _ = read_quiet(&mut tree, Duration::from_millis(50));
     assert_eq!(tree.watches(), 0);
+    // A rescan cannot watch a root that is not there…
+    let e = tree.rescan(|_| ()).unwrap_err();
+    assert_eq!(
+        e,
+        Error::Os {
+            call: "inotify_add_watch",
+            errno: Errno::NOENT
+        }
+    );
+    // …and starts again from it once it is back.
+    fs::create_dir_all(path.join("back/again")).unwrap();
+    let mut got = Vec::new();
+    tree.rescan(|item| got.push(Rec::of(item))).unwrap();
+    assert!(
+        has(&got, CD, "back") && has(&got, CD, "back/again"),
+        "{got:#?}"
+    );
+    assert_eq!(tree.watches(), 3);
+    fs::remove_dir_all(&path).unwrap();
 }
 
 /// More events than `max_queued_events` (read when it matters, never
@@ -1030,4 +1049,43 @@ fn tree_watch_usage_and_errors() {
         "{}",
         String::from_utf8_lossy(&bytes)
     );
+}
+
+/// On an instance of one's own (non-blocking here), in a poll loop.
+#[test]
+fn watch_with_a_nonblocking_instance_in_a_poll_loop() {
+    use rustix::event::{PollFd, PollFlags, poll};
+    let dir = util::tempdir();
+    let inotify = Inotify::with_flags(
+        kernfd::inotify::InitFlags::NONBLOCK | kernfd::inotify::InitFlags::CLOEXEC,
+    )
+    .unwrap();
+    let mut tree = Tree::options()
+        .events(WatchFlags::CREATE | WatchFlags::DELETE)
+        .watch_with(inotify, dir.path())
+        .unwrap();
+    assert!(tree.inotify().is_nonblocking());
+    let mut buf = [0_u8; 4096];
+    assert_eq!(
+        tree.read(&mut buf, |_| ()).unwrap_err().errno(),
+        Some(Errno::AGAIN)
+    );
+    fs::create_dir(dir.path().join("d")).unwrap();
+    let mut fds = [PollFd::new(&tree, PollFlags::IN)];
+    assert_eq!(poll(&mut fds, None).unwrap(), 1);
+    let mut got = Vec::new();
+    tree.read(&mut buf, |item| {
+        let TreeItem::Event(e) = item else {
+            panic!("{item:?}")
+        };
+        got.push((e.is_dir(), e.name_bytes().to_vec(), e.cookie()));
+    })
+    .unwrap();
+    assert_eq!(got, [(true, b"d".to_vec(), 0)]);
+    assert_eq!(tree.watches(), 2);
+    // A root that is not there, on an instance of one's own.
+    let e = Tree::options()
+        .watch_with(Inotify::new().unwrap(), dir.path().join("missing"))
+        .unwrap_err();
+    assert_eq!(e.errno(), Some(Errno::NOENT));
 }
