@@ -1089,3 +1089,34 @@ fn watch_with_a_nonblocking_instance_in_a_poll_loop() {
         .unwrap_err();
     assert_eq!(e.errno(), Some(Errno::NOENT));
 }
+
+/// Hundreds of renames: the names they leave behind are compacted away,
+/// and every path stays right.
+#[test]
+fn many_renames_keep_paths_right() {
+    let dir = fast_tempdir();
+    let root = dir.path();
+    let name = |d: usize, round: usize| format!("directory-number-{d:02}-generation-{round:03}");
+    for d in 0..10 {
+        fs::create_dir_all(root.join(name(d, 0)).join("inner")).unwrap();
+    }
+    let mut tree = Tree::new(root, WatchFlags::CREATE | WatchFlags::MOVE).unwrap();
+    assert_eq!(tree.watches(), 21);
+    let mut buf = vec![0_u8; 64 * 1024];
+    for round in 1..=60 {
+        for d in 0..10 {
+            fs::rename(root.join(name(d, round - 1)), root.join(name(d, round))).unwrap();
+        }
+        // Keep the queue short: read as we go.
+        tree.read_wait(&mut buf, Wait::new().timeout(Duration::ZERO), |_| ())
+            .unwrap();
+    }
+    let _ = read_quiet(&mut tree, Duration::from_millis(50));
+    assert_eq!(tree.watches(), 21);
+    for d in 0..10 {
+        fs::write(root.join(name(d, 60)).join("inner/f"), b"").unwrap();
+    }
+    read_until(&mut tree, |g| {
+        (0..10).all(|d| has(g, C, &format!("{}/inner/f", name(d, 60))))
+    });
+}
