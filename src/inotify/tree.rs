@@ -284,6 +284,30 @@ impl TreeOptions {
 /// One event of a [`Tree`]: the kernel's, or one found by scanning a
 /// directory that was just watched. Borrowed from the tree until the
 /// callback returns.
+///
+/// # Example
+/// A directory made with a file already in it, before the tree read its
+/// `CREATE`: the file is reported by the scan of the new directory.
+/// ```
+/// use kernfd::inotify::{EventFlags, Tree, TreeItem, WatchFlags};
+///
+/// let dir = tempfile::tempdir()?;
+/// let mut tree = Tree::new(dir.path(), WatchFlags::CREATE)?;
+/// std::fs::create_dir(dir.path().join("new"))?;
+/// std::fs::write(dir.path().join("new/early"), b"")?;
+/// let mut buf = [0_u8; 4096];
+/// let mut events = Vec::new();
+/// tree.read(&mut buf, |item| {
+///     if let TreeItem::Event(e) = item {
+///         events.push((e.path_bytes().to_vec(), e.name_bytes().to_vec(), e.mask(), e.found_by_scan()));
+///     }
+/// })?;
+/// assert_eq!(events, [
+///     (b"new".to_vec(), b"new".to_vec(), EventFlags::CREATE | EventFlags::ISDIR, false),
+///     (b"new/early".to_vec(), b"early".to_vec(), EventFlags::CREATE, true),
+/// ]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct TreeEvent<'a> {
     full: &'a [u8],
@@ -377,6 +401,33 @@ impl fmt::Debug for TreeEvent<'_> {
 }
 
 /// What a [`Tree`] hands its callback.
+///
+/// # Example
+/// ```
+/// use kernfd::inotify::{Tree, TreeItem, WatchFlags};
+///
+/// fn show(item: TreeItem<'_>, rescan: &mut bool) {
+///     match item {
+///         TreeItem::Event(e) => println!("{} {}", e.mask(), e.path().display()),
+///         TreeItem::Unwatched { path, error } => {
+///             eprintln!("not watched: {}: {error}", String::from_utf8_lossy(path));
+///         }
+///         TreeItem::RescanNeeded => *rescan = true,
+///         _ => {}
+///     }
+/// }
+///
+/// let dir = tempfile::tempdir()?;
+/// let mut tree = Tree::new(dir.path(), WatchFlags::CREATE)?;
+/// std::fs::write(dir.path().join("f"), b"")?;
+/// let mut buf = [0_u8; 4096];
+/// let mut rescan = false;
+/// tree.read(&mut buf, |item| show(item, &mut rescan))?;
+/// if rescan {
+///     tree.rescan(|item| show(item, &mut rescan))?;
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TreeItem<'a> {
@@ -488,6 +539,10 @@ enum Walk {
 /// in one scratch buffer. Finding a moved directory walks the names of its
 /// old parent's subdirectories.
 ///
+/// # References
+/// [inotify(7)](https://man7.org/linux/man-pages/man7/inotify.7.html),
+/// [inotify_add_watch(2)](https://man7.org/linux/man-pages/man2/inotify_add_watch.2.html)
+///
 /// # Example
 /// ```
 /// use kernfd::inotify::{Tree, TreeItem, WatchFlags};
@@ -595,7 +650,21 @@ impl Tree {
     }
 
     /// The default options: all events, symbolic links not followed, any
-    /// filesystem, any depth, nothing excluded.
+    /// filesystem, any depth, nothing excluded. See [`TreeOptions`].
+    ///
+    /// # Example
+    /// ```
+    /// use kernfd::inotify::{Tree, WatchFlags};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let tree = Tree::options()
+    ///     .events(WatchFlags::CLOSE_WRITE | WatchFlags::MOVED_TO)
+    ///     .one_filesystem(true)
+    ///     .watch(dir.path())?;
+    /// assert_eq!(tree.root(), dir.path().as_os_str().as_encoded_bytes());
+    /// assert_eq!(tree.watches(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn options() -> TreeOptions {
         TreeOptions {
             events: WatchFlags::ALL_EVENTS,
