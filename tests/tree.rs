@@ -1120,3 +1120,30 @@ fn many_renames_keep_paths_right() {
         (0..10).all(|d| has(g, C, &format!("{}/inner/f", name(d, 60))))
     });
 }
+
+/// `mkdir new && mv old new/`, both before the tree reads: the kernel has
+/// no MOVED_TO (new was not watched yet); the scan of new finds old's
+/// watch there and relinks it instead of dropping it.
+#[test]
+fn a_directory_moved_into_a_new_one_before_its_watch() {
+    let dir = util::tempdir();
+    let root = dir.path();
+    fs::create_dir_all(root.join("old/sub")).unwrap();
+    fs::write(root.join("old/sub/f"), b"").unwrap();
+    let mut tree = Tree::new(root, WatchFlags::CREATE | WatchFlags::MOVE).unwrap();
+    assert_eq!(tree.watches(), 3);
+    fs::create_dir(root.join("new")).unwrap();
+    fs::rename(root.join("old"), root.join("new/old")).unwrap();
+    let got = read_until(&mut tree, |g| {
+        has(g, EventFlags::MOVED_FROM | EventFlags::ISDIR, "old")
+    });
+    let _ = read_quiet(&mut tree, Duration::from_millis(50));
+    assert!(has(&got, CD, "new/old"), "{got:#?}");
+    assert!(
+        has(&got, C, "new/old/sub/f"),
+        "its contents, as found: {got:#?}"
+    );
+    assert_eq!(tree.watches(), 4, "old and old/sub kept, new added");
+    fs::write(root.join("new/old/sub/g"), b"").unwrap();
+    read_until(&mut tree, |g| has(g, C, "new/old/sub/g"));
+}

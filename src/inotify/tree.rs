@@ -1262,6 +1262,11 @@ impl Tree {
                         }
                     } else if report {
                         self.deliver_scanned(EventFlags::CREATE | dir_bit, out);
+                        if here && mode == Walk::Scan {
+                            // Watched already (it came in with a directory
+                            // moved here): what it holds is new here too.
+                            stack.push((known, true));
+                        }
                     }
                     // Restore this directory's path for the next entry.
                     self.path_of(slot);
