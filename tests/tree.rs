@@ -1122,7 +1122,7 @@ fn many_renames_keep_paths_right() {
 }
 
 /// `mkdir new && mv old new/`, both before the tree reads: the kernel has
-/// no MOVED_TO (new was not watched yet); the scan of new finds old's
+/// no `MOVED_TO` (new was not watched yet); the scan of new finds old's
 /// watch there and relinks it instead of dropping it.
 #[test]
 fn a_directory_moved_into_a_new_one_before_its_watch() {
