@@ -1011,7 +1011,14 @@ fn tree_watch_matches_inotifywait() {
             v
         })
         .collect();
-    assert_eq!(structural(&ours), structural(&theirs));
+    // The kernel merges an event with an identical one queued just before
+    // it if that one was not read yet, so runs of one line depend on when
+    // each tool read: compare without repeats.
+    let runs = |mut v: Vec<String>| {
+        v.dedup();
+        v
+    };
+    assert_eq!(runs(structural(&ours)), runs(structural(&theirs)));
     assert!(ours.contains(&b"CREATE a/\xff\xfe name".to_vec()));
 }
 

@@ -523,6 +523,11 @@ enum Walk {
 /// under it, but directories made in it afterwards are looked for at the
 /// old path, not found, and not watched.
 ///
+/// A filesystem mounted below the root and then unmounted takes its
+/// watches with it (the kernel reports `UNMOUNT`, handed out, then drops
+/// them); the directory under the mount point is not watched again until
+/// a [`rescan`](Self::rescan).
+///
 /// # Moves
 /// A `MOVED_FROM` of a watched directory is paired with the `MOVED_TO` of
 /// the same cookie, which relinks it. Without a `MOVED_TO`, the
