@@ -82,10 +82,9 @@ pub enum Error {
         /// The read that returned zero bytes.
         call: &'static str,
     },
-    /// A recursive watch ([`inotify::Tree`](crate::inotify::Tree)) reached
-    /// the inotify watch limit ([`Limit::InotifyWatches`], `ENOSPC` from
+    /// A recursive watch (`inotify::Tree`, feature `alloc`) reached the
+    /// inotify watch limit ([`Limit::InotifyWatches`], `ENOSPC` from
     /// `inotify_add_watch`) with `watches` directories watched.
-    #[cfg(feature = "alloc")]
     TreeWatchLimit {
         /// How many watches the tree had set when the limit was hit.
         watches: usize,
@@ -111,7 +110,6 @@ impl Error {
             Self::NoEventFd => Some(Errno::BADF),
             Self::Rule(rule) => Some(rule.errno()),
             Self::EndOfFile { .. } => None,
-            #[cfg(feature = "alloc")]
             Self::TreeWatchLimit { .. } => Some(Limit::InotifyWatches.errno()),
         }
     }
@@ -123,7 +121,6 @@ impl Error {
             Self::Os { call, .. } | Self::Limit { call, .. } | Self::EndOfFile { call } => {
                 Some(call)
             }
-            #[cfg(feature = "alloc")]
             Self::TreeWatchLimit { .. } => Some("inotify_add_watch"),
             _ => None,
         }
@@ -151,7 +148,6 @@ impl fmt::Display for Error {
                 f,
                 "{call}: end of file: the descriptor is not of the kind this object reads"
             ),
-            #[cfg(feature = "alloc")]
             Self::TreeWatchLimit { watches } => write!(
                 f,
                 "inotify_add_watch: {} after {watches} watches of a recursive watch",

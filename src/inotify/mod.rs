@@ -43,10 +43,6 @@ pub use event::{
     ParseError, ParseErrorKind, parse,
 };
 pub use flags::{EventFlags, InitFlags, WatchFlags};
-#[cfg(feature = "alloc")]
-mod tree;
-#[cfg(feature = "alloc")]
-pub use tree::{Tree, TreeEvent, TreeItem, TreeOptions};
 
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
@@ -437,3 +433,9 @@ impl From<OwnedFd> for Inotify {
 }
 
 crate::fd::owned_fd_traits!(Inotify, "inotify descriptor");
+
+// The recursive watcher (it keeps a table of directories: `alloc`).
+#[cfg(feature = "alloc")]
+mod tree;
+#[cfg(feature = "alloc")]
+pub use tree::{Tree, TreeEvent, TreeItem, TreeOptions};
