@@ -89,6 +89,13 @@ pub enum Error {
         /// The thread that blocked the synchronisation.
         tid: u32,
     },
+    /// A recursive watch (`inotify::Tree`, feature `alloc`) reached the
+    /// inotify watch limit ([`Limit::InotifyWatches`], `ENOSPC` from
+    /// `inotify_add_watch`) with `watches` directories watched.
+    TreeWatchLimit {
+        /// How many watches the tree had set when the limit was hit.
+        watches: usize,
+    },
 }
 
 impl Error {
@@ -110,6 +117,7 @@ impl Error {
             Self::NoEventFd => Some(Errno::BADF),
             Self::Rule(rule) => Some(rule.errno()),
             Self::EndOfFile { .. } | Self::ThreadNotSynced { .. } => None,
+            Self::TreeWatchLimit { .. } => Some(Limit::InotifyWatches.errno()),
         }
     }
 
@@ -120,6 +128,7 @@ impl Error {
             Self::Os { call, .. } | Self::Limit { call, .. } | Self::EndOfFile { call } => {
                 Some(call)
             }
+            Self::TreeWatchLimit { .. } => Some("inotify_add_watch"),
             _ => None,
         }
     }
@@ -149,6 +158,11 @@ impl fmt::Display for Error {
             Self::ThreadNotSynced { tid } => write!(
                 f,
                 "seccomp: TSYNC failed: thread {tid} has filters that are not an ancestor of this thread's"
+            ),
+            Self::TreeWatchLimit { watches } => write!(
+                f,
+                "inotify_add_watch: {} after {watches} watches of a recursive watch",
+                Limit::InotifyWatches
             ),
         }
     }

@@ -435,3 +435,9 @@ impl From<OwnedFd> for Inotify {
 }
 
 crate::fd::owned_fd_traits!(Inotify, "inotify descriptor");
+
+// The recursive watcher (it keeps a table of directories: `alloc`).
+#[cfg(feature = "alloc")]
+mod tree;
+#[cfg(feature = "alloc")]
+pub use tree::{Tree, TreeEvent, TreeItem, TreeOptions};
