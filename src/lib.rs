@@ -73,6 +73,7 @@ mod shared;
 pub mod eventfd;
 #[allow(dead_code)]
 mod raw;
+mod record;
 pub mod signal;
 pub mod signalfd;
 pub mod timerfd;

@@ -211,8 +211,8 @@ fn own(info: Info<'_>) -> NaiveInfo {
 pub fn agree(bytes: &[u8]) {
     // The hot validation walk and the full one, on the raw bytes as info
     // records (parse takes the hot one and falls back to the full one).
-    super::event::walks_agree(bytes);
-    super::event::walks_agree(bytes.get(24..).unwrap_or_default());
+    super::info::walks_agree(bytes);
+    super::info::walks_agree(bytes.get(24..).unwrap_or_default());
     let (want, stop, why) = naive(bytes);
     let mut events = parse(bytes);
     let mut got: Vec<NaiveEvent> = Vec::new();
@@ -225,7 +225,7 @@ pub fn agree(bytes: &[u8]) {
                 assert_eq!(e.fd_error().is_some(), (-4095..=-2).contains(&e.raw_fd()));
                 assert!(e.metadata_len() >= 24 && e.metadata_len() <= e.record_len());
                 assert_eq!(e.info_bytes().len(), e.record_len() - e.metadata_len());
-                super::event::walks_agree(e.info_bytes());
+                super::info::walks_agree(e.info_bytes());
                 let first_pidfd = e.infos().find_map(|i| match i {
                     Info::Pidfd(p) => Some(p),
                     _ => None,

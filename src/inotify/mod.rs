@@ -34,16 +34,15 @@
 mod error;
 mod event;
 mod flags;
+mod parse_error;
 #[cfg(any(test, fuzzing))]
 #[doc(hidden)]
 pub mod reference;
 
 pub use error::Error;
-pub use event::{
-    DEFAULT_BUFFER_LEN, Event, EventError, Events, HEADER_LEN, MIN_BUFFER_LEN, NAME_MAX,
-    ParseError, ParseErrorKind, parse,
-};
+pub use event::{DEFAULT_BUFFER_LEN, Event, Events, HEADER_LEN, MIN_BUFFER_LEN, NAME_MAX, parse};
 pub use flags::{EventFlags, InitFlags, WatchFlags};
+pub use parse_error::{EventError, ParseError, ParseErrorKind};
 
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;

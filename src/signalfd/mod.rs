@@ -53,12 +53,17 @@
 //! # References
 //! [signalfd(2)](https://man7.org/linux/man-pages/man2/signalfd.2.html)
 
+mod abi;
+mod flags;
+mod parse_error;
 #[cfg(any(test, fuzzing))]
 #[doc(hidden)]
 pub mod reference;
 mod siginfo;
 
-pub use siginfo::{ParseError, SIGINFO_LEN, Siginfo, Siginfos, parse};
+pub use flags::SignalFdFlags;
+pub use parse_error::ParseError;
+pub use siginfo::{SIGINFO_LEN, Siginfo, Siginfos, parse};
 
 use core::fmt;
 
@@ -69,22 +74,6 @@ use crate::buffer::{Buffer, read_into};
 use crate::raw;
 use crate::signal::{SIGSET_SIZE, SigSet, Signal};
 use crate::wait::{Wait, Waker, drain_reads, read_after_wait};
-
-bitflags::bitflags! {
-    /// Flags for [`create`] (`SFD_*` of `signalfd(2)`).
-    ///
-    /// Unknown bits are kept and passed on; the kernel rejects them with
-    /// `EINVAL`.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub struct SignalFdFlags: u32 {
-        /// `SFD_CLOEXEC`: close the descriptor on `execve`.
-        const CLOEXEC = linux_raw_sys::general::O_CLOEXEC;
-        /// `SFD_NONBLOCK`: reads fail with `EAGAIN` instead of blocking.
-        const NONBLOCK = linux_raw_sys::general::O_NONBLOCK;
-        // Any other bit is passed to the kernel as is.
-        const _ = !0;
-    }
-}
 
 /// A signalfd call failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
