@@ -31,23 +31,23 @@
 //!        pub fn res(&self) -> i64 { field!(self.raw, io_event, res) }
 //!    }
 //!    ```
-//! 3. The iterator holds a [`Cursor`] and lets [`Cursor::next_fixed`] cut the
-//!    records; a trailing partial record comes back once, as [`Truncated`]
+//! 3. The iterator lets [`Cursor::next_fixed`] cut the records; a trailing partial record comes back once, as [`Truncated`]
 //!    (its offset and length), and ends the walk:
 //!    ```ignore
 //!    fn next(&mut self) -> Option<Result<Completion<'buf>, ParseError>> {
-//!        Some(match self.cursor.next_fixed()? {
-//!            Ok(raw) => Ok(Completion { raw }),
-//!            Err(t) => Err(ParseError { offset: t.offset, available: t.available }),
-//!        })
+//!        let record = self.cursor.next_fixed()?;
+//!        Some(record.map(|raw| Completion { raw }).map_err(ParseError::from))
 //!    }
 //!    ```
-//!    `offset()`, `remainder()` and `is_empty()` forward to the cursor, and
-//!    `Debug` is [`Cursor::debug_as`].
+//!    (`ParseError` has a `From<Truncated>`.)
+//!    [`walk!`] defines the iterator around a [`Cursor`], with what every
+//!    record iterator has (`remainder`, `offset`, `is_empty`, `Debug`,
+//!    `FusedIterator`); the module writes only `next` and `size_hint`.
 //!
 //! Variable-length records (inotify, fanotify) use [`Cursor::head`] for the
 //! fixed header, check their length field, then [`Cursor::advance`] past a
-//! whole record or [`Cursor::stop`] at a bad one.
+//! whole record or [`Cursor::stop`] at a bad one; [`parse_errors!`] defines
+//! their `EventError` and `ParseError`.
 //!
 //! Nothing here allocates, panics or reads out of bounds; any `&[u8]` is
 //! valid input, at any alignment.
@@ -126,6 +126,179 @@ impl NativeEndian for [i32; 2] {
             i32::read(bytes, at + size_of::<i32>()),
         ]
     }
+}
+
+/// Defines a record iterator: the struct (with the doc and attributes
+/// given) around a `cursor: Cursor<'buf>`, its `EMPTY` constant (with the
+/// visibility given), and what every record iterator has, forwarded to the
+/// cursor: `remainder`, `offset`, `as_bytes`, `is_empty`, `FusedIterator`
+/// and a `Debug` that shows `Name { bytes, offset, failed }` (not the
+/// cursor's layout). The module writes `Iterator` (its `next` and
+/// `size_hint`).
+macro_rules! walk {
+    ($(#[$attr:meta])* pub struct $iter:ident<'buf>; $vis:vis const EMPTY;) => {
+        $(#[$attr])*
+        #[derive(Clone)]
+        pub struct $iter<'buf> {
+            cursor: $crate::record::Cursor<'buf>,
+        }
+
+        impl<'buf> $iter<'buf> {
+            /// An iterator over nothing.
+            $vis const EMPTY: $iter<'static> = $iter {
+                cursor: $crate::record::Cursor::EMPTY,
+            };
+
+            /// The bytes not consumed yet: empty once every record was
+            /// yielded, the failing record onward after a malformed one.
+            #[must_use]
+            pub fn remainder(&self) -> &'buf [u8] {
+                self.cursor.remainder()
+            }
+
+            /// How many bytes were consumed so far.
+            #[must_use]
+            pub fn offset(&self) -> usize {
+                self.cursor.offset()
+            }
+
+            /// All the bytes this iterator walks, consumed or not.
+            #[must_use]
+            pub fn as_bytes(&self) -> &'buf [u8] {
+                self.cursor.as_bytes()
+            }
+
+            /// Whether nothing is left to yield.
+            #[must_use]
+            pub fn is_empty(&self) -> bool {
+                self.cursor.is_empty()
+            }
+        }
+
+        impl ::core::fmt::Debug for $iter<'_> {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                self.cursor.debug_as(stringify!($iter), f)
+            }
+        }
+
+        impl ::core::iter::FusedIterator for $iter<'_> {}
+    };
+}
+pub(crate) use walk;
+
+/// The error types of a parser whose kernel reports queue overflow as a
+/// record (inotify, fanotify), the same in each module:
+/// - `EventError`, what `Events` yields besides events: `QueueOverflow`
+///   (documented by the attributes given; iteration goes on) or
+///   `Malformed(ParseError)` (iteration ends);
+/// - `ParseError`: the failing record's offset and the module's own
+///   `ParseErrorKind`, whose `Display` the module writes.
+macro_rules! parse_errors {
+    ($(#[$overflow:meta])* QueueOverflow => $message:literal) => {
+        /// What an [`Events`](super::Events) iterator yields besides events.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum EventError {
+            $(#[$overflow])*
+            QueueOverflow,
+            /// A record is malformed (see [`ParseErrorKind`]); iteration
+            /// ends.
+            Malformed(ParseError),
+        }
+
+        impl ::core::fmt::Display for EventError {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                match self {
+                    Self::QueueOverflow => f.write_str($message),
+                    Self::Malformed(e) => ::core::fmt::Display::fmt(e, f),
+                }
+            }
+        }
+
+        impl EventError {
+            /// Stops `cursor` at the record it is on, which is malformed
+            /// (`kind`): the error iteration ends with.
+            #[inline]
+            pub(crate) fn stop(cursor: &mut $crate::record::Cursor<'_>, kind: ParseErrorKind) -> Self {
+                Self::Malformed(ParseError {
+                    offset: cursor.stop(),
+                    kind,
+                })
+            }
+
+            /// `Ok(event)`, or `Err(QueueOverflow)` for the kernel's
+            /// overflow record (`overflow`), which iteration yields and
+            /// goes on after.
+            #[inline]
+            pub(crate) fn unless_overflow<E>(event: E, overflow: bool) -> Result<E, Self> {
+                if overflow {
+                    Err(Self::QueueOverflow)
+                } else {
+                    Ok(event)
+                }
+            }
+        }
+
+        impl ::core::error::Error for EventError {
+            fn source(&self) -> Option<&(dyn ::core::error::Error + 'static)> {
+                match self {
+                    Self::QueueOverflow => None,
+                    Self::Malformed(e) => Some(e),
+                }
+            }
+        }
+
+        /// Why a record could not be parsed, and where.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub struct ParseError {
+            pub(super) offset: usize,
+            pub(super) kind: ParseErrorKind,
+        }
+
+        impl ParseError {
+            /// Byte offset of the record that failed, from the start of the
+            /// input.
+            #[must_use]
+            pub fn offset(&self) -> usize {
+                self.offset
+            }
+
+            /// What was wrong with it.
+            #[must_use]
+            pub fn kind(&self) -> ParseErrorKind {
+                self.kind
+            }
+        }
+
+        impl ::core::error::Error for ParseError {}
+    };
+}
+pub(crate) use parse_errors;
+
+/// For the naive reference twins (unit tests and fuzz targets): keeps a
+/// walk's error, and panics on a second one (the first ends the walk).
+#[cfg(any(test, fuzzing))]
+pub(crate) fn only_error<E>(slot: &mut Option<E>, error: E) {
+    assert!(slot.is_none(), "only one error, then the end");
+    *slot = Some(error);
+}
+
+/// For the naive reference twins: panics unless a walk over `bytes` that
+/// ended with `error` (its offset and kind) and at `offset` with
+/// `remainder` stopped where the naive parser did (`stop`), for the same
+/// reason (`why`).
+#[cfg(any(test, fuzzing))]
+pub(crate) fn assert_same_stop<K: PartialEq + fmt::Debug>(
+    bytes: &[u8],
+    (offset, remainder): (usize, &[u8]),
+    error: Option<(usize, K)>,
+    (stop, why): (usize, Option<K>),
+) {
+    let (at, kind) = error.map_or((None, None), |(at, kind)| (Some(at), Some(kind)));
+    assert_eq!(kind, why);
+    assert!(at.is_none_or(|at| at == stop), "{at:?} != {stop}");
+    assert_eq!(offset, stop);
+    assert_eq!(remainder, bytes.get(stop..).unwrap_or_default());
 }
 
 /// A trailing record too short to be whole, from [`Cursor::next_fixed`].
@@ -231,6 +404,12 @@ impl<'buf> Cursor<'buf> {
                 }))
             }
         }
+    }
+
+    /// An iterator's `size_hint` when no record is shorter than `min_len`.
+    #[inline]
+    pub(crate) fn size_hint(&self, min_len: usize) -> (usize, Option<usize>) {
+        (0, Some(self.rest.len().div_ceil(min_len)))
     }
 
     /// All the bytes walked, consumed or not.
@@ -553,9 +732,11 @@ mod tests {
     }
 
     /// The fixed-size walk of the module docs, for a Linux AIO `io_event`
-    /// (32 bytes), compiled and run.
-    #[test]
-    fn fixed_size_walk_as_the_docs_show() {
+    /// (32 bytes): what a new parser writes.
+    mod aio {
+        #![allow(unreachable_pub)] // `walk!` makes public methods
+        use super::super::{Cursor, Truncated};
+
         #[repr(C)]
         #[allow(non_camel_case_types, dead_code)]
         struct io_event {
@@ -566,35 +747,54 @@ mod tests {
         }
         const _: () = assert!(size_of::<io_event>() == 32);
 
-        struct Completion<'buf> {
+        pub struct Completion<'buf> {
             raw: &'buf [u8; size_of::<io_event>()],
         }
         impl Completion<'_> {
-            fn res(&self) -> i64 {
+            pub(super) fn res(&self) -> i64 {
                 field!(self.raw, io_event, res)
             }
         }
         #[derive(Debug, PartialEq)]
-        struct ParseError {
-            offset: usize,
-            available: usize,
+        pub struct ParseError {
+            pub(super) offset: usize,
+            pub(super) available: usize,
         }
-        struct Completions<'buf> {
-            cursor: Cursor<'buf>,
+        impl From<Truncated> for ParseError {
+            fn from(t: Truncated) -> Self {
+                Self {
+                    offset: t.offset,
+                    available: t.available,
+                }
+            }
+        }
+        walk! {
+            pub struct Completions<'buf>;
+            pub(super) const EMPTY;
+        }
+        impl<'buf> Completions<'buf> {
+            pub(super) fn new(bytes: &'buf [u8]) -> Self {
+                Self {
+                    cursor: Cursor::new(bytes),
+                }
+            }
         }
         impl<'buf> Iterator for Completions<'buf> {
             type Item = Result<Completion<'buf>, ParseError>;
             fn next(&mut self) -> Option<Self::Item> {
-                Some(match self.cursor.next_fixed()? {
-                    Ok(raw) => Ok(Completion { raw }),
-                    Err(t) => Err(ParseError {
-                        offset: t.offset,
-                        available: t.available,
-                    }),
-                })
+                let record = self.cursor.next_fixed()?;
+                Some(
+                    record
+                        .map(|raw| Completion { raw })
+                        .map_err(ParseError::from),
+                )
             }
         }
+    }
 
+    #[test]
+    fn fixed_size_walk_as_the_docs_show() {
+        use aio::{Completions, ParseError};
         let mut bytes = Vec::new();
         for res in [7_i64, -11] {
             bytes.extend_from_slice(&[0; 16]);
@@ -602,9 +802,7 @@ mod tests {
             bytes.extend_from_slice(&[0; 8]);
         }
         bytes.extend_from_slice(&[1, 2, 3]);
-        let mut walk = Completions {
-            cursor: Cursor::new(&bytes),
-        };
+        let mut walk = Completions::new(&bytes);
         assert_eq!(walk.next().map(|c| c.map(|c| c.res())), Some(Ok(7)));
         assert_eq!(walk.next().map(|c| c.map(|c| c.res())), Some(Ok(-11)));
         assert_eq!(
@@ -615,7 +813,14 @@ mod tests {
             }))
         );
         assert!(walk.next().is_none());
-        assert_eq!(walk.cursor.remainder(), &[1, 2, 3]);
-        assert_eq!(walk.cursor.offset(), 64);
+        assert_eq!(walk.remainder(), &[1, 2, 3]);
+        assert_eq!(walk.offset(), 64);
+        assert!(walk.is_empty());
+        let debug = std::format!("{walk:?}");
+        assert!(debug.starts_with("Completions { bytes: [0, 0,"), "{debug}");
+        assert!(
+            debug.ends_with(", 1, 2, 3], offset: 64, failed: true }"),
+            "{debug}"
+        );
     }
 }

@@ -7,14 +7,13 @@
 //! bounds and always makes progress.
 
 use core::fmt;
-use core::iter::FusedIterator;
 
 use rustix::io::Errno;
 
 use super::abi as c;
 use super::info::{Infos, validate_infos};
-use super::{EventError, EventFlags, Fid, Info, ParseError, ParseErrorKind};
-use crate::record::{Cursor, field};
+use super::{EventError, EventFlags, Fid, Info, ParseErrorKind};
+use crate::record::{Cursor, field, walk};
 
 /// Size of `struct fanotify_event_metadata` (`FAN_EVENT_METADATA_LEN`).
 pub const METADATA_LEN: usize = size_of::<c::fanotify_event_metadata>();
@@ -285,56 +284,22 @@ impl fmt::Debug for Event<'_> {
     }
 }
 
-/// The events in a filled buffer: an [`Iterator`] over borrowed records.
-///
-/// Made by [`parse`]; it never owns descriptors. See [`parse`] for what it
-/// yields.
-#[derive(Clone)]
-#[must_use = "iterate the events"]
-pub struct Events<'buf> {
-    cursor: Cursor<'buf>,
+walk! {
+    /// The events in a filled buffer: an [`Iterator`] over borrowed records.
+    ///
+    /// Made by [`parse`]; it never owns descriptors. See [`parse`] for what it
+    /// yields.
+    #[must_use = "iterate the events"]
+    pub struct Events<'buf>;
+    pub const EMPTY;
 }
 
 impl<'buf> Events<'buf> {
-    /// An iterator over nothing.
-    pub const EMPTY: Events<'static> = Events {
-        cursor: Cursor::EMPTY,
-    };
-
-    /// The bytes not consumed yet: empty after a clean end, the failing
-    /// record onwards after a malformed one.
-    #[must_use]
-    pub fn remainder(&self) -> &'buf [u8] {
-        self.cursor.remainder()
-    }
-
-    /// How many bytes have been consumed.
-    #[must_use]
-    pub fn offset(&self) -> usize {
-        self.cursor.offset()
-    }
-
-    /// Whether there is nothing (left) to iterate.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.cursor.is_empty()
-    }
-
     /// Ends iteration at the record the cursor is on.
     #[cold]
     #[inline(never)]
     fn fail(&mut self, kind: ParseErrorKind) -> Result<Event<'buf>, EventError> {
-        Err(EventError::Malformed(ParseError {
-            offset: self.cursor.stop(),
-            kind,
-        }))
-    }
-}
-
-/// `Events { bytes, offset, failed }`.
-impl fmt::Debug for Events<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.cursor.debug_as("Events", f)
+        Err(EventError::stop(&mut self.cursor, kind))
     }
 }
 
@@ -377,18 +342,13 @@ impl<'buf> Iterator for Events<'buf> {
         };
         self.cursor.advance(tail);
         let event = Event { meta, info, pidfd };
-        if event.is_overflow() {
-            return Some(Err(EventError::QueueOverflow));
-        }
-        Some(Ok(event))
+        Some(EventError::unless_overflow(event, event.is_overflow()))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (0, Some(self.cursor.rest().len().div_ceil(METADATA_LEN)))
+        self.cursor.size_hint(METADATA_LEN)
     }
 }
-
-impl FusedIterator for Events<'_> {}
 
 #[cfg(test)]
 #[path = "event_tests.rs"]

@@ -5,60 +5,13 @@
 use core::fmt;
 
 use super::{INFO_HEADER_LEN, METADATA_LEN, METADATA_VERSION};
+use crate::record::parse_errors;
 
-/// What an [`Events`](super::Events) iterator yields besides events.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum EventError {
+parse_errors! {
     /// The kernel's queue overflowed (`FAN_Q_OVERFLOW`): events were
     /// dropped. Iteration goes on after it. Read faster, or make the group
     /// with [`InitFlags::UNLIMITED_QUEUE`](super::InitFlags::UNLIMITED_QUEUE).
-    QueueOverflow,
-    /// A record did not fit in the bytes that were left, or had another
-    /// metadata version; iteration ends.
-    Malformed(ParseError),
-}
-
-impl fmt::Display for EventError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::QueueOverflow => f.write_str(
-                "fanotify queue overflow: events were lost (read faster or use FAN_UNLIMITED_QUEUE)",
-            ),
-            Self::Malformed(e) => fmt::Display::fmt(e, f),
-        }
-    }
-}
-
-impl core::error::Error for EventError {
-    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
-        match self {
-            Self::QueueOverflow => None,
-            Self::Malformed(e) => Some(e),
-        }
-    }
-}
-
-/// Why a record could not be parsed, and where.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ParseError {
-    pub(super) offset: usize,
-    pub(super) kind: ParseErrorKind,
-}
-
-impl ParseError {
-    /// Byte offset of the event record that failed, from the start of the
-    /// input.
-    #[must_use]
-    pub fn offset(&self) -> usize {
-        self.offset
-    }
-
-    /// What was wrong with it.
-    #[must_use]
-    pub fn kind(&self) -> ParseErrorKind {
-        self.kind
-    }
+    QueueOverflow => "fanotify queue overflow: events were lost (read faster or use FAN_UNLIMITED_QUEUE)"
 }
 
 /// The ways an event record can fail to parse.
@@ -187,5 +140,3 @@ impl fmt::Display for ParseError {
         }
     }
 }
-
-impl core::error::Error for ParseError {}

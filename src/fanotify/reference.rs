@@ -5,6 +5,7 @@
 use alloc::vec::Vec;
 
 use super::{EventError, FidKind, Info, InfoErrorKind, ParseErrorKind, parse};
+use crate::record::{assert_same_stop, only_error};
 
 /// An info record, owned.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -239,10 +240,7 @@ pub fn agree(bytes: &[u8]) {
                 ));
             }
             Err(EventError::QueueOverflow) => got.push((0x4000, 0, 0, Vec::new())),
-            Err(EventError::Malformed(e)) => {
-                assert!(err.is_none(), "only one error, then the end");
-                err = Some(e);
-            }
+            Err(EventError::Malformed(e)) => only_error(&mut err, e),
         }
     }
     let want: Vec<NaiveEvent> = want
@@ -256,11 +254,8 @@ pub fn agree(bytes: &[u8]) {
         })
         .collect();
     assert_eq!(got, want);
-    assert_eq!(err.map(|e| e.kind()), why);
-    if let Some(e) = err {
-        assert_eq!(e.offset(), stop);
-    }
-    assert_eq!(events.offset(), stop);
-    assert_eq!(events.remainder(), &bytes[stop..]);
+    let error = err.map(|e| (e.offset(), e.kind()));
+    let walk = (events.offset(), events.remainder());
+    assert_same_stop(bytes, walk, error, (stop, why));
     assert!(events.next().is_none(), "fused");
 }

@@ -6,12 +6,11 @@
 
 use core::ffi::CStr;
 use core::fmt;
-use core::iter::FusedIterator;
 
 use linux_raw_sys::general::inotify_event;
 
-use super::{EventError, EventFlags, ParseError, ParseErrorKind};
-use crate::record::{Cursor, field, until_nul};
+use super::{EventError, EventFlags, ParseErrorKind};
+use crate::record::{Cursor, field, until_nul, walk};
 
 /// Size of the fixed `struct inotify_event` header: `wd`, `mask`, `cookie`,
 /// `len`, 4 bytes each.
@@ -218,62 +217,21 @@ impl fmt::Debug for ByteStr<'_> {
     }
 }
 
-/// The events in a filled buffer: an [`Iterator`] over borrowed records.
-///
-/// Made by [`parse`] and by the read methods of
-/// [`Inotify`](super::Inotify). See [`parse`] for what it yields.
-#[derive(Clone)]
-#[must_use = "an inotify read consumes events from the kernel's queue; iterate them"]
-pub struct Events<'buf> {
-    cursor: Cursor<'buf>,
+walk! {
+    /// The events in a filled buffer: an [`Iterator`] over borrowed records.
+    ///
+    /// Made by [`parse`] and by the read methods of
+    /// [`Inotify`](super::Inotify). See [`parse`] for what it yields.
+    #[must_use = "an inotify read consumes events from the kernel's queue; iterate them"]
+    pub struct Events<'buf>;
+    pub(crate) const EMPTY;
 }
 
-impl<'buf> Events<'buf> {
-    /// Events over nothing.
-    pub(crate) const EMPTY: Events<'static> = Events {
-        cursor: Cursor::EMPTY,
-    };
-
-    /// The bytes not yet consumed: empty once every record was yielded, the
-    /// failing record onward after a [`EventError::Malformed`].
-    #[must_use]
-    pub fn remainder(&self) -> &'buf [u8] {
-        self.cursor.remainder()
-    }
-
-    /// How many bytes were consumed so far.
-    #[must_use]
-    pub fn offset(&self) -> usize {
-        self.cursor.offset()
-    }
-
-    /// All the bytes this iterator walks, consumed or not.
-    #[must_use]
-    pub fn as_bytes(&self) -> &'buf [u8] {
-        self.cursor.as_bytes()
-    }
-
-    /// Whether nothing is left to yield.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.cursor.is_empty()
-    }
-
+impl Events<'_> {
     /// Ends iteration at the record the cursor is on.
     #[inline]
     fn fail(&mut self, kind: ParseErrorKind) -> EventError {
-        EventError::Malformed(ParseError {
-            offset: self.cursor.stop(),
-            kind,
-        })
-    }
-}
-
-/// `Events { bytes, offset, failed }`: the internal layout is not part of
-/// the output.
-impl fmt::Debug for Events<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.cursor.debug_as("Events", f)
+        EventError::stop(&mut self.cursor, kind)
     }
 }
 
@@ -314,18 +272,13 @@ impl<'buf> Iterator for Events<'buf> {
             cookie: field!(header, inotify_event, cookie),
             name_field,
         };
-        if event.is_overflow() {
-            return Some(Err(EventError::QueueOverflow));
-        }
-        Some(Ok(event))
+        Some(EventError::unless_overflow(event, event.is_overflow()))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (0, Some(self.cursor.rest().len().div_ceil(HEADER_LEN)))
+        self.cursor.size_hint(HEADER_LEN)
     }
 }
-
-impl FusedIterator for Events<'_> {}
 
 #[cfg(test)]
 #[path = "event_tests.rs"]

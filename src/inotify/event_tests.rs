@@ -6,6 +6,7 @@ use std::vec::Vec;
 
 use super::*;
 
+use crate::inotify::ParseError;
 use crate::inotify::reference::agree;
 
 fn record(wd: i32, mask: u32, cookie: u32, name: &[u8], pad_to: usize) -> Vec<u8> {

@@ -4,61 +4,16 @@
 use core::fmt;
 
 use super::HEADER_LEN;
+use crate::record::parse_errors;
 
-/// What an [`Events`](super::Events) iterator yields besides events.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum EventError {
+parse_errors! {
     /// The kernel's queue overflowed (`IN_Q_OVERFLOW`, `wd == -1`): events
     /// were dropped, and any state kept from earlier events may be stale.
     /// Iteration goes on after it.
     ///
     /// Raise `/proc/sys/fs/inotify/max_queued_events` or read faster.
-    QueueOverflow,
-    /// A record did not fit in the bytes that were left; iteration ends.
-    Malformed(ParseError),
-}
-
-impl fmt::Display for EventError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::QueueOverflow => f.write_str(
-                "inotify queue overflow: events were lost \
-                 (see /proc/sys/fs/inotify/max_queued_events)",
-            ),
-            Self::Malformed(e) => fmt::Display::fmt(e, f),
-        }
-    }
-}
-
-impl core::error::Error for EventError {
-    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
-        match self {
-            Self::QueueOverflow => None,
-            Self::Malformed(e) => Some(e),
-        }
-    }
-}
-
-/// Why a record could not be parsed, and where.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ParseError {
-    pub(super) offset: usize,
-    pub(super) kind: ParseErrorKind,
-}
-
-impl ParseError {
-    /// Byte offset of the record that failed, from the start of the input.
-    #[must_use]
-    pub fn offset(&self) -> usize {
-        self.offset
-    }
-
-    /// What was wrong with it.
-    #[must_use]
-    pub fn kind(&self) -> ParseErrorKind {
-        self.kind
-    }
+    QueueOverflow => "inotify queue overflow: events were lost \
+                 (see /proc/sys/fs/inotify/max_queued_events)"
 }
 
 /// The ways a record can fail to parse.
@@ -100,5 +55,3 @@ impl fmt::Display for ParseError {
         }
     }
 }
-
-impl core::error::Error for ParseError {}

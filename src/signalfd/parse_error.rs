@@ -3,12 +3,13 @@
 use core::fmt;
 
 use super::SIGINFO_LEN;
+use crate::record::Truncated;
 
 /// A trailing partial record: where it starts and how many bytes it has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ParseError {
-    pub(super) offset: usize,
-    pub(super) available: usize,
+    offset: usize,
+    available: usize,
 }
 
 impl ParseError {
@@ -36,3 +37,12 @@ impl fmt::Display for ParseError {
 }
 
 impl core::error::Error for ParseError {}
+
+impl From<Truncated> for ParseError {
+    fn from(t: Truncated) -> Self {
+        Self {
+            offset: t.offset,
+            available: t.available,
+        }
+    }
+}

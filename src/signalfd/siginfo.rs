@@ -7,11 +7,10 @@
 //! at its offset in `abi::signalfd_siginfo`.
 
 use core::fmt;
-use core::iter::FusedIterator;
 
 use super::ParseError;
 use super::abi::signalfd_siginfo;
-use crate::record::{Cursor, field};
+use crate::record::{Cursor, field, walk};
 use crate::signal::Signal;
 
 /// The size of one `struct signalfd_siginfo`: 128 bytes, always.
@@ -193,51 +192,20 @@ impl fmt::Display for Siginfo<'_> {
     }
 }
 
-/// The records in a filled buffer: an [`Iterator`] over borrowed
-/// [`Siginfo`]s. Made by [`parse`] and by
-/// [`SignalFd::read`](super::SignalFd::read).
-#[derive(Clone)]
-#[must_use = "a signalfd read takes signals from the kernel's queue; iterate them"]
-pub struct Siginfos<'buf> {
-    cursor: Cursor<'buf>,
+walk! {
+    /// The records in a filled buffer: an [`Iterator`] over borrowed
+    /// [`Siginfo`]s. Made by [`parse`] and by
+    /// [`SignalFd::read`](super::SignalFd::read).
+    #[must_use = "a signalfd read takes signals from the kernel's queue; iterate them"]
+    pub struct Siginfos<'buf>;
+    pub(crate) const EMPTY;
 }
 
-impl<'buf> Siginfos<'buf> {
-    /// Records over nothing.
-    pub(crate) const EMPTY: Siginfos<'static> = Siginfos {
-        cursor: Cursor::EMPTY,
-    };
-
-    /// The bytes not yet consumed: empty once every record was yielded, the
-    /// partial record after a [`ParseError`].
-    #[must_use]
-    pub fn remainder(&self) -> &'buf [u8] {
-        self.cursor.remainder()
-    }
-
-    /// How many bytes were consumed so far.
-    #[must_use]
-    pub fn offset(&self) -> usize {
-        self.cursor.offset()
-    }
-
-    /// Whether nothing is left to yield.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.cursor.is_empty()
-    }
-
+impl Siginfos<'_> {
     /// How many whole records are left.
     #[must_use]
     pub fn remaining_records(&self) -> usize {
         self.cursor.rest().len() / SIGINFO_LEN
-    }
-}
-
-/// `Siginfos { bytes, offset, failed }`.
-impl fmt::Debug for Siginfos<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.cursor.debug_as("Siginfos", f)
     }
 }
 
@@ -246,13 +214,8 @@ impl<'buf> Iterator for Siginfos<'buf> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        Some(match self.cursor.next_fixed()? {
-            Ok(raw) => Ok(Siginfo { raw }),
-            Err(t) => Err(ParseError {
-                offset: t.offset,
-                available: t.available,
-            }),
-        })
+        let record = self.cursor.next_fixed()?;
+        Some(record.map(|raw| Siginfo { raw }).map_err(ParseError::from))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -263,7 +226,6 @@ impl<'buf> Iterator for Siginfos<'buf> {
 }
 
 impl ExactSizeIterator for Siginfos<'_> {}
-impl FusedIterator for Siginfos<'_> {}
 
 #[cfg(test)]
 #[path = "siginfo_tests.rs"]
