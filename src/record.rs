@@ -72,7 +72,7 @@ use core::fmt;
 /// at compile time the read is one load.
 macro_rules! field {
     ($record:expr, $struct:ty, $($field:ident).+) => {
-        $crate::record::read_at::<{ ::core::mem::offset_of!($struct, $($field).+) }, _, _, _>(
+        $crate::record::At::<{ ::core::mem::offset_of!($struct, $($field).+) }>::read(
             $record,
             |s: &$struct| s.$($field).+,
         )
@@ -80,17 +80,22 @@ macro_rules! field {
 }
 pub(crate) use field;
 
-/// What [`field!`] expands to: `T` at byte `AT` of `record`. `_field` only
-/// names `T` (the closure is never called).
+/// What [`field!`] expands to: byte offset `AT` of a record.
 #[doc(hidden)]
-#[allow(clippy::inline_always)] // measured: see the module docs
-#[inline(always)]
-pub(crate) fn read_at<const AT: usize, const N: usize, T: NativeEndian, S>(
-    record: &[u8; N],
-    _field: impl FnOnce(&S) -> T,
-) -> T {
-    const { assert!(AT + size_of::<T>() <= N, "the field lies past the record") };
-    T::read(record, AT)
+pub(crate) struct At<const AT: usize>;
+
+impl<const AT: usize> At<AT> {
+    /// `T` at byte `AT` of `record`. `_field` only names `T` (the closure is
+    /// never called).
+    #[allow(clippy::inline_always)] // measured: see the module docs
+    #[inline(always)]
+    pub(crate) fn read<const N: usize, T: NativeEndian, S>(
+        record: &[u8; N],
+        _field: impl FnOnce(&S) -> T,
+    ) -> T {
+        const { assert!(AT + size_of::<T>() <= N, "the field lies past the record") };
+        T::read(record, AT)
+    }
 }
 
 /// A plain integer (or array of them) that [`field!`] can read.
@@ -224,18 +229,6 @@ macro_rules! parse_errors {
                     offset: cursor.stop(),
                     kind,
                 })
-            }
-
-            /// `Ok(event)`, or `Err(QueueOverflow)` for the kernel's
-            /// overflow record (`overflow`), which iteration yields and
-            /// goes on after.
-            #[inline]
-            pub(crate) fn unless_overflow<E>(event: E, overflow: bool) -> Result<E, Self> {
-                if overflow {
-                    Err(Self::QueueOverflow)
-                } else {
-                    Ok(event)
-                }
             }
         }
 

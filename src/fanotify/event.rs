@@ -342,7 +342,10 @@ impl<'buf> Iterator for Events<'buf> {
         };
         self.cursor.advance(tail);
         let event = Event { meta, info, pidfd };
-        Some(EventError::unless_overflow(event, event.is_overflow()))
+        if event.is_overflow() {
+            return Some(Err(EventError::QueueOverflow));
+        }
+        Some(Ok(event))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

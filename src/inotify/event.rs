@@ -272,7 +272,10 @@ impl<'buf> Iterator for Events<'buf> {
             cookie: field!(header, inotify_event, cookie),
             name_field,
         };
-        Some(EventError::unless_overflow(event, event.is_overflow()))
+        if event.is_overflow() {
+            return Some(Err(EventError::QueueOverflow));
+        }
+        Some(Ok(event))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
