@@ -395,6 +395,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore)] // a real syscall
     fn signalfd4_reads_a_raised_signal() {
         in_thread(|| {
             let set = SigSet::from([Signal::USR1, Signal::USR2]);
@@ -433,6 +434,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore)] // a real syscall
     fn signalfd4_errors() {
         let set = SigSet::from(Signal::USR1);
         // Unknown flag bit.
