@@ -19,8 +19,9 @@
 //!   fields the kernel writes.
 //!
 //! # Adding a parser for fixed-size records
-//! `io_event` (32 bytes) or `seccomp_notif` take three steps; the unit test
-//! `fixed_size_walk_as_the_docs_show` below compiles exactly this:
+//! `io_event` (32 bytes) or `seccomp_notif` take four short steps; the
+//! unit test `fixed_size_walk_as_the_docs_show` below compiles exactly
+//! this:
 //! 1. `abi.rs`: the `#[repr(C)]` struct (unless linux-raw-sys has it) and
 //!    `const` size and offset assertions against the uapi header.
 //! 2. The record type borrows one whole record as an array, and each
@@ -31,18 +32,27 @@
 //!        pub fn res(&self) -> i64 { field!(self.raw, io_event, res) }
 //!    }
 //!    ```
-//! 3. The iterator lets [`Cursor::next_fixed`] cut the records; a trailing partial record comes back once, as [`Truncated`]
-//!    (its offset and length), and ends the walk:
+//! 3. [`walk!`] defines the iterator around a [`Cursor`], with what every
+//!    record iterator has (`remainder`, `offset`, `as_bytes`, `is_empty`,
+//!    `Debug`, `FusedIterator`):
+//!    ```ignore
+//!    walk! {
+//!        /// The completions in a filled buffer.
+//!        #[must_use = "iterate the completions"]
+//!        pub struct Completions<'buf>;
+//!        pub(crate) const EMPTY;
+//!    }
+//!    ```
+//! 4. Its `next` lets [`Cursor::next_fixed`] cut the records; a trailing
+//!    partial record comes back once, as [`Truncated`] (its offset and
+//!    length, which the module's `ParseError` takes with a `From`), and
+//!    ends the walk:
 //!    ```ignore
 //!    fn next(&mut self) -> Option<Result<Completion<'buf>, ParseError>> {
 //!        let record = self.cursor.next_fixed()?;
 //!        Some(record.map(|raw| Completion { raw }).map_err(ParseError::from))
 //!    }
 //!    ```
-//!    (`ParseError` has a `From<Truncated>`.)
-//!    [`walk!`] defines the iterator around a [`Cursor`], with what every
-//!    record iterator has (`remainder`, `offset`, `is_empty`, `Debug`,
-//!    `FusedIterator`); the module writes only `next` and `size_hint`.
 //!
 //! Variable-length records (inotify, fanotify) use [`Cursor::head`] for the
 //! fixed header, check their length field, then [`Cursor::advance`] past a
@@ -57,7 +67,7 @@
 //! `#[inline(always)]`: with plain `#[inline]`, LLVM leaves some out of
 //! line and `benches/callgrind.sh` counts 46.5 instead of 34.5
 //! instructions per inotify event (`benches/fanotify-callgrind.sh`: 140
-//! instead of 129 in FID mode, 69 instead of 57 in fd mode).
+//! instead of 128 in FID mode, 69 instead of 57 in fd mode).
 
 use core::fmt;
 
@@ -66,7 +76,7 @@ use core::fmt;
 ///
 /// `field!(header, inotify_event, len)` is a `u32` read at
 /// `offset_of!(inotify_event, len)`. Nested fields work
-/// (`field!(raw, fid_record, handle.handle_bytes)`). The type comes from the
+/// (`field!(head, fanotify_event_info_fid_handle, handle.handle_bytes)`). The type comes from the
 /// struct, the offset from `offset_of!`, and a field that does not lie
 /// inside the `N` bytes fails to compile; with the offset and length known
 /// at compile time the read is one load.

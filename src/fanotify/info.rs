@@ -21,6 +21,9 @@
 //!    with a record as the kernel writes it.
 //! 7. `InfoErrorKind` in `parse_error.rs`, only if the type can be wrong
 //!    in a new way (most only need `TooShort`).
+//! 8. `MIN_BUFFER_LEN` in `event.rs`: add the record's size, since the
+//!    kernel can put it in one event beside the others; and the list of
+//!    record types in the module docs (`mod.rs`).
 
 use core::ffi::CStr;
 use core::fmt;
