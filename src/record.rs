@@ -817,6 +817,9 @@ mod tests {
         );
         assert!(walk.next().is_none());
         assert_eq!(walk.remainder(), &[1, 2, 3]);
+        assert_eq!(walk.as_bytes(), &bytes[..]);
+        let mut empty = Completions::EMPTY;
+        assert!(empty.is_empty() && empty.next().is_none());
         assert_eq!(walk.offset(), 64);
         assert!(walk.is_empty());
         let debug = std::format!("{walk:?}");
