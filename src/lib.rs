@@ -141,10 +141,11 @@ pub mod aio;
 pub mod eventfd;
 pub mod hostname;
 pub mod mount;
-pub mod process;
 pub mod pipe;
+pub mod process;
 #[allow(dead_code)]
 mod raw;
+mod record;
 pub mod seccomp;
 pub mod signal;
 pub mod signalfd;

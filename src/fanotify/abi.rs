@@ -2,9 +2,10 @@
 //! lacks: constants and `#[repr(C)]` structs, each struct with `const`
 //! size and offset assertions against the kernel's layout.
 //!
-//! The parser never forms references to these structs (it copies fields out
-//! of byte slices), so they serve as the written-down layout the offsets in
-//! `event.rs` come from, and as the wire format of responses.
+//! The parser never forms references to these structs: it reads their
+//! fields out of byte slices with `crate::record::field!`, which takes each
+//! offset from `offset_of!` and each type from the struct. They are also
+//! the wire format of responses.
 
 #![allow(dead_code)] // the full uapi is written down; not every name is used
 
@@ -141,6 +142,16 @@ pub(crate) struct file_handle {
     pub(crate) handle_type: i32,
 }
 
+/// An FID-type info record up to its file handle's `f_handle`:
+/// `struct fanotify_event_info_fid`, then the `struct file_handle` header
+/// that its flexible `handle[]` holds.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct fanotify_event_info_fid_handle {
+    pub(crate) fid: fanotify_event_info_fid,
+    pub(crate) handle: file_handle,
+}
+
 /// `MAX_HANDLE_SZ`: the largest `f_handle` the kernel hands out.
 pub(crate) const MAX_HANDLE_SZ: usize = 128;
 
@@ -227,6 +238,10 @@ const _: () = {
     assert!(size_of::<file_handle>() == 8);
     assert!(offset_of!(file_handle, handle_bytes) == 0);
     assert!(offset_of!(file_handle, handle_type) == 4);
+    assert!(size_of::<fanotify_event_info_fid_handle>() == 20);
+    assert!(offset_of!(fanotify_event_info_fid_handle, fid.fsid) == 4);
+    assert!(offset_of!(fanotify_event_info_fid_handle, handle.handle_bytes) == 12);
+    assert!(offset_of!(fanotify_event_info_fid_handle, handle.handle_type) == 16);
 
     assert!(size_of::<fanotify_event_info_pidfd>() == 8);
     assert!(offset_of!(fanotify_event_info_pidfd, pidfd) == 4);

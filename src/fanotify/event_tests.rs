@@ -7,6 +7,7 @@ use std::vec::Vec;
 use super::*;
 use crate::fanotify::abi;
 use crate::fanotify::reference::{NaiveInfo, agree, naive};
+use crate::fanotify::{FidKind, Info, InfoErrorKind, ParseError};
 
 /// Metadata for an event of `event_len` bytes.
 fn meta(event_len: usize, mask: u64, fd: i32, pid: i32) -> Vec<u8> {

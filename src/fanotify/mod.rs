@@ -45,26 +45,30 @@
 
 mod abi;
 mod display;
+mod error;
 mod event;
 mod flags;
+mod info;
 mod owned;
 mod path;
 mod reader;
 #[cfg(any(test, fuzzing))]
 #[doc(hidden)]
 pub mod reference;
+mod response;
 
+pub use error::{EventError, InfoErrorKind, ParseError, ParseErrorKind};
 pub use event::{
-    DEFAULT_BUFFER_LEN, Event, EventError, Events, Fid, FidKind, FileHandle, INFO_HEADER_LEN, Info,
-    InfoErrorKind, Infos, METADATA_LEN, METADATA_VERSION, MIN_BUFFER_LEN, ParseError,
-    ParseErrorKind, parse,
+    DEFAULT_BUFFER_LEN, Event, Events, METADATA_LEN, METADATA_VERSION, MIN_BUFFER_LEN, parse,
 };
 pub use flags::{EventFlags, InitFlags, MarkFlags, MarkType};
+pub use info::{Fid, FidKind, FileHandle, INFO_HEADER_LEN, Info, Infos};
 pub use owned::{OwnedEvent, OwnedEvents};
 #[cfg(feature = "std")]
 pub use path::fid_path_buf;
 pub use path::{FidPath, fid_path};
 pub use reader::Reader;
+pub use response::{AuditRule, Response, respond};
 
 use core::mem::MaybeUninit;
 
@@ -197,134 +201,6 @@ unsafe fn mark_raw(
     raw::check(ret).map(drop)
 }
 
-/// A permission decision, written to the group with [`respond`].
-///
-/// ```
-/// use kernfd::fanotify::{AuditRule, Response};
-/// use kernfd::Errno;
-///
-/// let allow = Response::ALLOW;
-/// let deny_busy = Response::deny_with(Errno::BUSY)?; // pre-content groups
-/// let audited = Response::DENY.audit().audit_rule(AuditRule { rule_number: 7, subj_trust: 0, obj_trust: 0 });
-/// assert_eq!(allow.bits(), 1);
-/// assert_eq!(deny_busy.bits(), 2 | (16 << 24));
-/// assert_eq!(audited.bits(), 2 | 0x10 | 0x20);
-/// // The kernel's field holds 8 bits: a larger errno is refused, not cut.
-/// assert!(Response::deny_with(Errno::from_raw_os_error(272)).is_err());
-/// # Ok::<(), kernfd::Error>(())
-/// ```
-#[doc(alias = "fanotify_response")]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Response {
-    bits: u32,
-    rule: Option<AuditRule>,
-}
-
-/// `struct fanotify_response_info_audit_rule`: which rule made a decision,
-/// for the audit record (`FAN_INFO`; Linux 6.3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct AuditRule {
-    /// The deciding rule's number.
-    pub rule_number: u32,
-    /// The subject's trust (0 unknown, 1 no, 2 yes).
-    pub subj_trust: u32,
-    /// The object's trust (0 unknown, 1 no, 2 yes).
-    pub obj_trust: u32,
-}
-
-impl Response {
-    /// `FAN_ALLOW`.
-    pub const ALLOW: Self = Self {
-        bits: abi::FAN_ALLOW,
-        rule: None,
-    };
-    /// `FAN_DENY`: the operation fails with `EPERM`.
-    pub const DENY: Self = Self {
-        bits: abi::FAN_DENY,
-        rule: None,
-    };
-
-    /// `FAN_DENY_ERRNO(errno)`: deny with another errno (Linux 6.14, for
-    /// `CLASS_PRE_CONTENT` groups only; the kernel accepts `EPERM`, `EIO`,
-    /// `EBUSY`, `ETXTBSY`, `EAGAIN`, `ENOSPC` and `EDQUOT`, and answers
-    /// others, or this on other groups, with `EINVAL`).
-    ///
-    /// # Errors
-    /// [`Rule::FanotifyDenyErrno`] when `errno` does not fit the kernel's
-    /// 8-bit field (1 to 255): it is refused rather than cut to another
-    /// errno.
-    pub fn deny_with(errno: Errno) -> Result<Self> {
-        let e = errno.raw_os_error();
-        match u32::try_from(e) {
-            Ok(e @ 1..) if e <= abi::FAN_ERRNO_MASK => Ok(Self {
-                bits: abi::FAN_DENY | (e << abi::FAN_ERRNO_SHIFT),
-                rule: None,
-            }),
-            _ => Err(Error::Rule(Rule::FanotifyDenyErrno)),
-        }
-    }
-
-    /// Adds `FAN_AUDIT`: have the kernel log the decision to the audit
-    /// subsystem (the group needs [`InitFlags::ENABLE_AUDIT`], else
-    /// `EINVAL`).
-    #[must_use]
-    pub const fn audit(mut self) -> Self {
-        self.bits |= abi::FAN_AUDIT;
-        self
-    }
-
-    /// Adds `FAN_INFO` with an audit-rule record (Linux 6.3).
-    #[must_use]
-    pub const fn audit_rule(mut self, rule: AuditRule) -> Self {
-        self.bits |= abi::FAN_INFO;
-        self.rule = Some(rule);
-        self
-    }
-
-    /// The `response` word as written to the kernel.
-    #[must_use]
-    pub const fn bits(&self) -> u32 {
-        self.bits
-    }
-
-    /// The bytes written: `fanotify_response`, then the audit-rule record
-    /// if any. Returns the buffer and the used length.
-    fn encode(&self, event_fd: RawFd) -> ([u8; 24], usize) {
-        let mut b = [0_u8; 24];
-        b[..4].copy_from_slice(&event_fd.to_ne_bytes());
-        b[4..8].copy_from_slice(&self.bits.to_ne_bytes());
-        let Some(rule) = self.rule else {
-            return (b, 8);
-        };
-        b[8] = abi::FAN_RESPONSE_INFO_AUDIT_RULE;
-        b[10..12].copy_from_slice(&16_u16.to_ne_bytes());
-        b[12..16].copy_from_slice(&rule.rule_number.to_ne_bytes());
-        b[16..20].copy_from_slice(&rule.subj_trust.to_ne_bytes());
-        b[20..24].copy_from_slice(&rule.obj_trust.to_ne_bytes());
-        (b, 24)
-    }
-}
-
-/// `write(fd, &fanotify_response{event_fd, response}, …)`: answer a
-/// permission event.
-///
-/// `event_fd` is borrowed from the event, so the answer cannot reach a
-/// descriptor number that was closed and reused.
-///
-/// # Errors
-/// `ENOENT` (no pending permission event has this fd: already answered, or
-/// not a permission event), `EINVAL` (a malformed response: `FAN_AUDIT`
-/// without `ENABLE_AUDIT`, a custom errno the group or kernel does not
-/// accept, a bad info record), `EBADF`.
-///
-/// # References
-/// [fanotify(7)](https://man7.org/linux/man-pages/man7/fanotify.7.html),
-/// "Dealing with permission events"
-pub fn respond(fd: impl AsFd, event_fd: BorrowedFd<'_>, response: Response) -> Result<(), Errno> {
-    let (bytes, len) = response.encode(event_fd.as_raw_fd());
-    rustix::io::write(fd, &bytes[..len]).map(drop)
-}
-
 /// `open_by_handle_at(mount_fd, handle, flags)`: open the object a file
 /// handle from an FID record names, on the filesystem `mount_fd` is on.
 ///
@@ -370,21 +246,13 @@ pub fn open_by_handle_at(
 pub fn fd_path<'b, B: Buffer + ?Sized>(fd: impl AsFd, buf: &'b mut B) -> Result<&'b [u8], Errno> {
     let mut link = [0_u8; 32];
     let prefix = b"/proc/self/fd/";
-    link[..prefix.len()].copy_from_slice(prefix);
-    let mut n = fd.as_fd().as_raw_fd() as u32;
-    let mut digits = [0_u8; 10];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let end = prefix.len() + digits.len() - i;
-    link[prefix.len()..end].copy_from_slice(&digits[i..]);
-    let link = core::ffi::CStr::from_bytes_until_nul(&link).map_err(|_| Errno::INVAL)?;
+    let fd = rustix::path::DecInt::from_fd(fd);
+    let end = prefix.len() + fd.as_bytes_with_nul().len();
+    let dst = link.get_mut(..end).ok_or(Errno::INVAL)?;
+    let (head, digits) = dst.split_at_mut(prefix.len());
+    head.copy_from_slice(prefix);
+    digits.copy_from_slice(fd.as_bytes_with_nul());
+    let link = core::ffi::CStr::from_bytes_with_nul(dst).map_err(|_| Errno::INVAL)?;
     let buf: &'b mut [MaybeUninit<u8>] = uninit(buf);
     let cap = buf.len();
     let (filled, _) = rustix::fs::readlinkat_raw(rustix::fs::CWD, link, buf)?;

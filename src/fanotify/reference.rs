@@ -5,6 +5,7 @@
 use alloc::vec::Vec;
 
 use super::{EventError, FidKind, Info, InfoErrorKind, ParseErrorKind, parse};
+use crate::record::{assert_same_stop, only_error};
 
 /// An info record, owned.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -211,8 +212,8 @@ fn own(info: Info<'_>) -> NaiveInfo {
 pub fn agree(bytes: &[u8]) {
     // The hot validation walk and the full one, on the raw bytes as info
     // records (parse takes the hot one and falls back to the full one).
-    super::event::walks_agree(bytes);
-    super::event::walks_agree(bytes.get(24..).unwrap_or_default());
+    super::info::walks_agree(bytes);
+    super::info::walks_agree(bytes.get(24..).unwrap_or_default());
     let (want, stop, why) = naive(bytes);
     let mut events = parse(bytes);
     let mut got: Vec<NaiveEvent> = Vec::new();
@@ -225,7 +226,7 @@ pub fn agree(bytes: &[u8]) {
                 assert_eq!(e.fd_error().is_some(), (-4095..=-2).contains(&e.raw_fd()));
                 assert!(e.metadata_len() >= 24 && e.metadata_len() <= e.record_len());
                 assert_eq!(e.info_bytes().len(), e.record_len() - e.metadata_len());
-                super::event::walks_agree(e.info_bytes());
+                super::info::walks_agree(e.info_bytes());
                 let first_pidfd = e.infos().find_map(|i| match i {
                     Info::Pidfd(p) => Some(p),
                     _ => None,
@@ -239,10 +240,7 @@ pub fn agree(bytes: &[u8]) {
                 ));
             }
             Err(EventError::QueueOverflow) => got.push((0x4000, 0, 0, Vec::new())),
-            Err(EventError::Malformed(e)) => {
-                assert!(err.is_none(), "only one error, then the end");
-                err = Some(e);
-            }
+            Err(EventError::Malformed(e)) => only_error(&mut err, e),
         }
     }
     let want: Vec<NaiveEvent> = want
@@ -256,11 +254,8 @@ pub fn agree(bytes: &[u8]) {
         })
         .collect();
     assert_eq!(got, want);
-    assert_eq!(err.map(|e| e.kind()), why);
-    if let Some(e) = err {
-        assert_eq!(e.offset(), stop);
-    }
-    assert_eq!(events.offset(), stop);
-    assert_eq!(events.remainder(), &bytes[stop..]);
+    let error = err.map(|e| (e.offset(), e.kind()));
+    let walk = (events.offset(), events.remainder());
+    assert_same_stop(bytes, walk, error, (stop, why));
     assert!(events.next().is_none(), "fused");
 }

@@ -6,6 +6,7 @@ use std::vec::Vec;
 
 use super::*;
 
+use crate::inotify::ParseError;
 use crate::inotify::reference::agree;
 
 fn record(wd: i32, mask: u32, cookie: u32, name: &[u8], pad_to: usize) -> Vec<u8> {
@@ -191,67 +192,4 @@ fn display_matches_inotify_simple() {
         std::format!("{e:?}"),
         "Event { wd: 1, mask: EventFlags(CREATE), cookie: 0, name: \"it\\'s\\xff\" }"
     );
-}
-
-#[test]
-fn first_nul_agrees_with_position() {
-    for len in 0..40 {
-        for nul in 0..=len {
-            let mut v = std::vec![b'x'; len];
-            if nul < len {
-                v[nul] = 0;
-            }
-            assert_eq!(first_nul(&v), v.iter().position(|&b| b == 0).unwrap_or(len));
-        }
-    }
-    // High bytes around a zero must not confuse the word test.
-    let v = [0x80, 0x01, 0x00, 0xff, 0x01, 0x00, 0x80, 0x80];
-    assert_eq!(first_nul(&v), 2);
-}
-
-#[test]
-fn nul_mask_swar_agrees_with_bytes() {
-    use super::{nul_mask, nul_mask_swar};
-    let naive = |b: &[u8; 16]| (0..16).fold(0_u16, |m, i| m | (u16::from(b[i] == 0) << i));
-    let mut x: u32 = 0x1234_5678;
-    for round in 0..2000 {
-        let mut b = [0_u8; 16];
-        for (i, byte) in b.iter_mut().enumerate() {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            // Mostly non-zero bytes, some zeros, some 0x80 and 0x01 (the
-            // values that trip naive has-zero tricks).
-            *byte = match (x >> 8) % 8 {
-                0 => 0,
-                1 => 0x80,
-                2 => 0x01,
-                _ => (x as u8) | u8::from(i == round % 16),
-            };
-        }
-        assert_eq!(nul_mask_swar(&b), naive(&b), "{b:?}");
-        assert_eq!(nul_mask(&b), naive(&b), "{b:?}");
-    }
-    assert_eq!(nul_mask_swar(&[0; 16]), 0xffff);
-    assert_eq!(nul_mask_swar(&[0xff; 16]), 0);
-}
-
-#[test]
-fn until_nul_agrees_with_position_for_every_length() {
-    use super::until_nul;
-    // Every field length up to 80 (the 16, 32 and 48 fast paths and the
-    // others), with no NUL, and with the first NUL at every position.
-    for len in 0..=80_usize {
-        let field: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
-        assert_eq!(until_nul(&field), &field[..]);
-        for nul in 0..len {
-            let mut f = field.clone();
-            f[nul] = 0;
-            // A second NUL later must not matter.
-            if nul + 3 < len {
-                f[nul + 3] = 0;
-            }
-            assert_eq!(until_nul(&f), &field[..nul], "len {len}, NUL at {nul}");
-        }
-    }
 }

@@ -32,6 +32,7 @@
 //! # References
 //! [inotify(7)](https://man7.org/linux/man-pages/man7/inotify.7.html)
 
+mod error;
 mod event;
 mod flags;
 mod reader;
@@ -39,10 +40,8 @@ mod reader;
 #[doc(hidden)]
 pub mod reference;
 
-pub use event::{
-    DEFAULT_BUFFER_LEN, Event, EventError, Events, HEADER_LEN, MIN_BUFFER_LEN, NAME_MAX,
-    ParseError, ParseErrorKind, parse,
-};
+pub use error::{EventError, ParseError, ParseErrorKind};
+pub use event::{DEFAULT_BUFFER_LEN, Event, Events, HEADER_LEN, MIN_BUFFER_LEN, NAME_MAX, parse};
 pub use flags::{EventFlags, InitFlags, WatchFlags};
 pub use reader::Reader;
 

@@ -6,6 +6,7 @@ use alloc::vec::Vec;
 use core::ffi::CStr;
 
 use super::{EventError, EventFlags, ParseErrorKind, parse};
+use crate::record::{assert_same_stop, only_error};
 
 /// One event as the naive parser sees it: (wd, mask, cookie, name).
 pub type NaiveEvent = (i32, u32, u32, Vec<u8>);
@@ -58,6 +59,14 @@ pub fn naive(bytes: &[u8]) -> (Vec<NaiveEvent>, usize, Option<ParseErrorKind>) {
     }
 }
 
+/// Any overflow record as the one `agree` makes of `QueueOverflow`.
+fn overflow_as_one(w: NaiveEvent) -> NaiveEvent {
+    if w.1 & EventFlags::Q_OVERFLOW.bits() == 0 {
+        return w;
+    }
+    (-1, EventFlags::Q_OVERFLOW.bits(), 0, Vec::new())
+}
+
 /// Runs both parsers on `bytes` and panics unless they agree on every
 /// event, the error, its offset, and the bytes consumed + remainder.
 pub fn agree(bytes: &[u8]) {
@@ -77,33 +86,18 @@ pub fn agree(bytes: &[u8]) {
             Err(EventError::QueueOverflow) => {
                 got.push((-1, EventFlags::Q_OVERFLOW.bits(), 0, Vec::new()));
             }
-            Err(EventError::Malformed(e)) => {
-                assert!(err.is_none(), "only one error, then the end");
-                err = Some(e);
-            }
+            Err(EventError::Malformed(e)) => only_error(&mut err, e),
         }
     }
     // Overflow records are compared by their mask bit, whatever their wd.
-    let want: Vec<_> = want
-        .into_iter()
-        .map(|w| {
-            if w.1 & EventFlags::Q_OVERFLOW.bits() != 0 {
-                (-1, EventFlags::Q_OVERFLOW.bits(), 0, Vec::new())
-            } else {
-                w
-            }
-        })
-        .collect();
+    let want: Vec<_> = want.into_iter().map(overflow_as_one).collect();
     assert_eq!(got, want);
-    assert_eq!(err.map(|e| e.kind()), why);
-    if let Some(e) = err {
-        assert_eq!(e.offset(), stop);
-    }
+    let error = err.map(|e| (e.offset(), e.kind()));
+    let walk = (events.offset(), events.remainder());
+    assert_same_stop(bytes, walk, error, (stop, why));
     assert_eq!(
         events.offset() + events.remainder().len(),
         bytes.len().max(events.offset())
     );
-    assert_eq!(events.offset(), stop);
-    assert_eq!(events.remainder(), &bytes[stop..]);
     assert!(events.next().is_none(), "fused");
 }

@@ -53,14 +53,19 @@
 //! # References
 //! [signalfd(2)](https://man7.org/linux/man-pages/man2/signalfd.2.html)
 
+mod abi;
+mod error;
+mod flags;
 mod reader;
 #[cfg(any(test, fuzzing))]
 #[doc(hidden)]
 pub mod reference;
 mod siginfo;
 
+pub use error::ParseError;
+pub use flags::SignalFdFlags;
 pub use reader::Reader;
-pub use siginfo::{ParseError, SIGINFO_LEN, Siginfo, Siginfos, parse};
+pub use siginfo::{SIGINFO_LEN, Siginfo, Siginfos, parse};
 
 use rustix::fd::{AsFd, AsRawFd, OwnedFd};
 use rustix::io::Errno;
@@ -71,24 +76,6 @@ use crate::fd::Fd;
 use crate::raw;
 use crate::signal::{SIGSET_SIZE, SigSet};
 use crate::wait::{Flow, Wait, Waker, drain_reads, read_after_wait, records};
-
-bitflags::bitflags! {
-    /// Flags for [`create`] (`SFD_*` of `signalfd(2)`).
-    ///
-    /// Unknown bits are kept and passed on; the kernel rejects them with
-    /// `EINVAL`.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub struct SignalFdFlags: u32 {
-        /// `SFD_CLOEXEC`: close the descriptor on `execve`.
-        const CLOEXEC = linux_raw_sys::general::O_CLOEXEC;
-        /// `SFD_NONBLOCK`: reads fail with `EAGAIN` instead of blocking.
-        const NONBLOCK = linux_raw_sys::general::O_NONBLOCK;
-        // Any other bit is passed to the kernel as is.
-        const _ = !0;
-    }
-}
-
-crate::shared::display_flags!(SignalFdFlags);
 
 fn signalfd4(fd: isize, mask: &SigSet, flags: u32) -> core::result::Result<usize, Errno> {
     let bits = mask.bits();

@@ -5,6 +5,7 @@
 use alloc::vec::Vec;
 
 use super::{SIGINFO_LEN, parse};
+use crate::record::only_error;
 
 /// Every field of one record, decoded the obvious way (little by little,
 /// through a `#[repr(C)]` struct copied with `read_unaligned`).
@@ -102,10 +103,7 @@ pub fn agree(bytes: &[u8]) {
                     (1..=64).contains(&n).then_some(n)
                 });
             }
-            Err(e) => {
-                assert!(err.is_none(), "only one error, then the end");
-                err = Some((e.offset(), e.available()));
-            }
+            Err(e) => only_error(&mut err, (e.offset(), e.available())),
         }
     }
     assert_eq!(got, want);

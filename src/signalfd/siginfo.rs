@@ -3,42 +3,18 @@
 //!
 //! Nothing here makes a syscall. [`parse`] takes any bytes, at any
 //! alignment; it never allocates, never panics and never reads out of
-//! bounds. Every field is decoded with `from_ne_bytes` on access.
+//! bounds. Every field is read on access with the record kit's `field!`,
+//! at its offset in `abi::signalfd_siginfo`.
 
 use core::fmt;
-use core::iter::FusedIterator;
 
+use super::ParseError;
+use super::abi::signalfd_siginfo;
+use crate::record::{Cursor, field, walk};
 use crate::signal::Signal;
 
 /// The size of one `struct signalfd_siginfo`: 128 bytes, always.
-pub const SIGINFO_LEN: usize = 128;
-
-/// Byte offsets of the fields of `struct signalfd_siginfo`
-/// (`<linux/signalfd.h>`), checked against the layout in the unit tests.
-mod off {
-    pub(super) const SIGNO: usize = 0;
-    pub(super) const ERRNO: usize = 4;
-    pub(super) const CODE: usize = 8;
-    pub(super) const PID: usize = 12;
-    pub(super) const UID: usize = 16;
-    pub(super) const FD: usize = 20;
-    pub(super) const TID: usize = 24;
-    pub(super) const BAND: usize = 28;
-    pub(super) const OVERRUN: usize = 32;
-    pub(super) const TRAPNO: usize = 36;
-    pub(super) const STATUS: usize = 40;
-    pub(super) const INT: usize = 44;
-    pub(super) const PTR: usize = 48;
-    pub(super) const UTIME: usize = 56;
-    pub(super) const STIME: usize = 64;
-    pub(super) const ADDR: usize = 72;
-    pub(super) const ADDR_LSB: usize = 80;
-    pub(super) const SYSCALL: usize = 84;
-    pub(super) const CALL_ADDR: usize = 88;
-    pub(super) const ARCH: usize = 96;
-    /// Where the kernel's trailing padding starts.
-    pub(super) const PAD: usize = 100;
-}
+pub const SIGINFO_LEN: usize = size_of::<signalfd_siginfo>();
 
 /// Parses the bytes of zero or more `signalfd_siginfo` records.
 ///
@@ -67,9 +43,7 @@ mod off {
 #[inline]
 pub fn parse(bytes: &[u8]) -> Siginfos<'_> {
     Siginfos {
-        bytes,
-        offset: 0,
-        failed: false,
+        cursor: Cursor::new(bytes),
     }
 }
 
@@ -87,105 +61,66 @@ pub struct Siginfo<'buf> {
     raw: &'buf [u8; SIGINFO_LEN],
 }
 
-macro_rules! field {
-    ($(#[$m:meta])* $name:ident: $ty:ty = $off:expr) => {
+/// Accessors, one a field of [`signalfd_siginfo`], each read with
+/// `field!` (so the return type is checked against the struct's).
+macro_rules! accessors {
+    ($($(#[$m:meta])* $name:ident: $ty:ty = $field:ident;)*) => {$(
         $(#[$m])*
         #[inline]
         #[must_use]
         pub fn $name(&self) -> $ty {
-            const N: usize = core::mem::size_of::<$ty>();
-            let mut b = [0_u8; N];
-            b.copy_from_slice(&self.raw[$off..$off + N]);
-            <$ty>::from_ne_bytes(b)
+            field!(self.raw, signalfd_siginfo, $field)
         }
-    };
+    )*};
 }
 
 impl<'buf> Siginfo<'buf> {
-    field!(
+    accessors! {
         /// `ssi_signo`: the signal number.
-        signo: u32 = off::SIGNO
-    );
-    field!(
+        signo: u32 = ssi_signo;
         /// `ssi_errno`: an error number (unused by Linux for most signals).
-        errno: i32 = off::ERRNO
-    );
-    field!(
+        errno: i32 = ssi_errno;
         /// `ssi_code`: why the signal was sent (`SI_USER` 0 for `kill`,
         /// `SI_QUEUE` -1 for `sigqueue`, `SI_TKILL` -6 for `tgkill`,
         /// `CLD_EXITED` 1 for a child's exit, ...).
-        code: i32 = off::CODE
-    );
-    field!(
+        code: i32 = ssi_code;
         /// `ssi_pid`: the sender's process id.
-        pid: u32 = off::PID
-    );
-    field!(
+        pid: u32 = ssi_pid;
         /// `ssi_uid`: the sender's real user id.
-        uid: u32 = off::UID
-    );
-    field!(
+        uid: u32 = ssi_uid;
         /// `ssi_fd`: the file descriptor (`SIGIO`).
-        fd: i32 = off::FD
-    );
-    field!(
+        fd: i32 = ssi_fd;
         /// `ssi_tid`: the kernel timer id (POSIX timers).
-        tid: u32 = off::TID
-    );
-    field!(
+        tid: u32 = ssi_tid;
         /// `ssi_band`: the band event (`SIGIO`).
-        band: u32 = off::BAND
-    );
-    field!(
+        band: u32 = ssi_band;
         /// `ssi_overrun`: the POSIX timer overrun count.
-        overrun: u32 = off::OVERRUN
-    );
-    field!(
+        overrun: u32 = ssi_overrun;
         /// `ssi_trapno`: the trap number that caused the signal.
-        trapno: u32 = off::TRAPNO
-    );
-    field!(
+        trapno: u32 = ssi_trapno;
         /// `ssi_status`: the exit status or signal (`SIGCHLD`).
-        status: i32 = off::STATUS
-    );
-    field!(
+        status: i32 = ssi_status;
         /// `ssi_int`: the integer sent by `sigqueue(3)`.
-        int: i32 = off::INT
-    );
-    field!(
+        int: i32 = ssi_int;
         /// `ssi_ptr`: the pointer sent by `sigqueue(3)`, as a number.
-        ptr: u64 = off::PTR
-    );
-    field!(
+        ptr: u64 = ssi_ptr;
         /// `ssi_utime`: user CPU time consumed (`SIGCHLD`), in clock ticks.
-        utime: u64 = off::UTIME
-    );
-    field!(
+        utime: u64 = ssi_utime;
         /// `ssi_stime`: system CPU time consumed (`SIGCHLD`), in clock ticks.
-        stime: u64 = off::STIME
-    );
-    field!(
+        stime: u64 = ssi_stime;
         /// `ssi_addr`: the address that caused the fault (hardware signals).
-        addr: u64 = off::ADDR
-    );
-    field!(
+        addr: u64 = ssi_addr;
         /// `ssi_addr_lsb`: the least significant bit of the address
         /// (`SIGBUS` with `BUS_MCEERR_*`).
-        addr_lsb: u16 = off::ADDR_LSB
-    );
-    field!(
+        addr_lsb: u16 = ssi_addr_lsb;
         /// `ssi_syscall`: the system call number (`SIGSYS` from seccomp).
-        syscall: i32 = off::SYSCALL
-    );
-    field!(
+        syscall: i32 = ssi_syscall;
         /// `ssi_call_addr`: the address of the system call instruction
         /// (`SIGSYS` from seccomp).
-        call_addr: u64 = off::CALL_ADDR
-    );
-    field!(
+        call_addr: u64 = ssi_call_addr;
         /// `ssi_arch`: the `AUDIT_ARCH_*` of the system call (`SIGSYS`).
-        arch: u32 = off::ARCH
-    );
+        arch: u32 = ssi_arch;
+    }
 
     /// The signal, or `None` if `ssi_signo` is not 1 to 64 (which the
     /// kernel never writes, but arbitrary bytes may hold).
@@ -207,7 +142,9 @@ impl<'buf> Siginfo<'buf> {
     #[inline]
     #[must_use]
     pub fn padding(&self) -> &'buf [u8] {
-        &self.raw[off::PAD..]
+        self.raw
+            .get(core::mem::offset_of!(signalfd_siginfo, __pad)..)
+            .unwrap_or_default()
     }
 }
 
@@ -255,85 +192,20 @@ impl fmt::Display for Siginfo<'_> {
     }
 }
 
-/// A trailing partial record: where it starts and how many bytes it has.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ParseError {
-    offset: usize,
-    available: usize,
+walk! {
+    /// The records in a filled buffer: an [`Iterator`] over borrowed
+    /// [`Siginfo`]s. Made by [`parse`] and by
+    /// [`SignalFd::read`](super::SignalFd::read).
+    #[must_use = "a signalfd read takes signals from the kernel's queue; iterate them"]
+    pub struct Siginfos<'buf>;
+    pub(crate) const EMPTY;
 }
 
-impl ParseError {
-    /// Byte offset of the partial record, from the start of the input.
-    #[must_use]
-    pub fn offset(&self) -> usize {
-        self.offset
-    }
-
-    /// How many bytes were left (fewer than [`SIGINFO_LEN`]).
-    #[must_use]
-    pub fn available(&self) -> usize {
-        self.available
-    }
-}
-
-impl fmt::Display for ParseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "truncated signalfd_siginfo at byte {}: {} bytes left, a record needs {SIGINFO_LEN}",
-            self.offset, self.available
-        )
-    }
-}
-
-impl core::error::Error for ParseError {}
-
-/// The records in a filled buffer: an [`Iterator`] over borrowed
-/// [`Siginfo`]s. Made by [`parse`] and by
-/// [`SignalFd::read`](super::SignalFd::read).
-#[derive(Clone, Debug)]
-#[must_use = "a signalfd read takes signals from the kernel's queue; iterate them"]
-pub struct Siginfos<'buf> {
-    bytes: &'buf [u8],
-    offset: usize,
-    failed: bool,
-}
-
-impl<'buf> Siginfos<'buf> {
-    /// Records over nothing.
-    pub(crate) const EMPTY: Siginfos<'static> = Siginfos {
-        bytes: &[],
-        offset: 0,
-        failed: false,
-    };
-
-    /// The bytes not yet consumed: empty once every record was yielded, the
-    /// partial record after a [`ParseError`].
-    #[must_use]
-    pub fn remainder(&self) -> &'buf [u8] {
-        self.bytes.get(self.offset..).unwrap_or_default()
-    }
-
-    /// How many bytes were consumed so far.
-    #[must_use]
-    pub fn offset(&self) -> usize {
-        self.offset
-    }
-
-    /// Whether nothing is left to yield.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.failed || self.offset >= self.bytes.len()
-    }
-
+impl Siginfos<'_> {
     /// How many whole records are left.
     #[must_use]
     pub fn remaining_records(&self) -> usize {
-        if self.failed {
-            0
-        } else {
-            self.remainder().len() / SIGINFO_LEN
-        }
+        self.cursor.rest().len() / SIGINFO_LEN
     }
 }
 
@@ -342,38 +214,18 @@ impl<'buf> Iterator for Siginfos<'buf> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
-            return None;
-        }
-        let rest = self.bytes.get(self.offset..)?;
-        if rest.is_empty() {
-            return None;
-        }
-        if let Some(raw) = rest.first_chunk::<SIGINFO_LEN>() {
-            self.offset += SIGINFO_LEN;
-            Some(Ok(Siginfo { raw }))
-        } else {
-            self.failed = true;
-            Some(Err(ParseError {
-                offset: self.offset,
-                available: rest.len(),
-            }))
-        }
+        let record = self.cursor.next_fixed()?;
+        Some(record.map(|raw| Siginfo { raw }).map_err(ParseError::from))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        if self.failed {
-            return (0, Some(0));
-        }
-        let left = self.remainder().len();
-        let whole = left / SIGINFO_LEN;
-        let n = whole + usize::from(left % SIGINFO_LEN != 0);
+        let left = self.cursor.rest().len();
+        let n = left.div_ceil(SIGINFO_LEN);
         (n, Some(n))
     }
 }
 
 impl ExactSizeIterator for Siginfos<'_> {}
-impl FusedIterator for Siginfos<'_> {}
 
 #[cfg(test)]
 #[path = "siginfo_tests.rs"]

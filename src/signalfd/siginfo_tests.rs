@@ -19,40 +19,40 @@ fn record(signo: u32, seed: u8) -> Vec<u8> {
 
 #[test]
 fn layout_matches_the_kernel_struct() {
-    // The reference struct is `#[repr(C)]` in the kernel's field order; its
-    // offsets must be the parser's.
-    let f = core::mem::MaybeUninit::<Fields>::uninit();
-    let base = f.as_ptr() as usize;
-    // SAFETY: only field addresses are taken, nothing is read.
-    let at = |p: *const u8| p as usize - base;
-    let p = f.as_ptr();
-    // SAFETY: `addr_of!` on fields of a live (uninit) allocation reads nothing.
-    unsafe {
-        assert_eq!(at(core::ptr::addr_of!((*p).signo).cast()), off::SIGNO);
-        assert_eq!(at(core::ptr::addr_of!((*p).errno).cast()), off::ERRNO);
-        assert_eq!(at(core::ptr::addr_of!((*p).code).cast()), off::CODE);
-        assert_eq!(at(core::ptr::addr_of!((*p).pid).cast()), off::PID);
-        assert_eq!(at(core::ptr::addr_of!((*p).uid).cast()), off::UID);
-        assert_eq!(at(core::ptr::addr_of!((*p).fd).cast()), off::FD);
-        assert_eq!(at(core::ptr::addr_of!((*p).tid).cast()), off::TID);
-        assert_eq!(at(core::ptr::addr_of!((*p).band).cast()), off::BAND);
-        assert_eq!(at(core::ptr::addr_of!((*p).overrun).cast()), off::OVERRUN);
-        assert_eq!(at(core::ptr::addr_of!((*p).trapno).cast()), off::TRAPNO);
-        assert_eq!(at(core::ptr::addr_of!((*p).status).cast()), off::STATUS);
-        assert_eq!(at(core::ptr::addr_of!((*p).int).cast()), off::INT);
-        assert_eq!(at(core::ptr::addr_of!((*p).ptr).cast()), off::PTR);
-        assert_eq!(at(core::ptr::addr_of!((*p).utime).cast()), off::UTIME);
-        assert_eq!(at(core::ptr::addr_of!((*p).stime).cast()), off::STIME);
-        assert_eq!(at(core::ptr::addr_of!((*p).addr).cast()), off::ADDR);
-        assert_eq!(at(core::ptr::addr_of!((*p).addr_lsb).cast()), off::ADDR_LSB);
-        assert_eq!(at(core::ptr::addr_of!((*p).syscall).cast()), off::SYSCALL);
-        assert_eq!(
-            at(core::ptr::addr_of!((*p).call_addr).cast()),
-            off::CALL_ADDR
-        );
-        assert_eq!(at(core::ptr::addr_of!((*p).arch).cast()), off::ARCH);
-        assert_eq!(at(core::ptr::addr_of!((*p).pad).cast()), off::PAD);
+    // The naive twin's `#[repr(C)]` struct is written independently, in the
+    // kernel's field order; the parser's ABI struct must agree with it.
+    use super::super::abi::signalfd_siginfo as Abi;
+    use core::mem::offset_of;
+    let pairs = [
+        (offset_of!(Fields, signo), offset_of!(Abi, ssi_signo)),
+        (offset_of!(Fields, errno), offset_of!(Abi, ssi_errno)),
+        (offset_of!(Fields, code), offset_of!(Abi, ssi_code)),
+        (offset_of!(Fields, pid), offset_of!(Abi, ssi_pid)),
+        (offset_of!(Fields, uid), offset_of!(Abi, ssi_uid)),
+        (offset_of!(Fields, fd), offset_of!(Abi, ssi_fd)),
+        (offset_of!(Fields, tid), offset_of!(Abi, ssi_tid)),
+        (offset_of!(Fields, band), offset_of!(Abi, ssi_band)),
+        (offset_of!(Fields, overrun), offset_of!(Abi, ssi_overrun)),
+        (offset_of!(Fields, trapno), offset_of!(Abi, ssi_trapno)),
+        (offset_of!(Fields, status), offset_of!(Abi, ssi_status)),
+        (offset_of!(Fields, int), offset_of!(Abi, ssi_int)),
+        (offset_of!(Fields, ptr), offset_of!(Abi, ssi_ptr)),
+        (offset_of!(Fields, utime), offset_of!(Abi, ssi_utime)),
+        (offset_of!(Fields, stime), offset_of!(Abi, ssi_stime)),
+        (offset_of!(Fields, addr), offset_of!(Abi, ssi_addr)),
+        (offset_of!(Fields, addr_lsb), offset_of!(Abi, ssi_addr_lsb)),
+        (offset_of!(Fields, syscall), offset_of!(Abi, ssi_syscall)),
+        (
+            offset_of!(Fields, call_addr),
+            offset_of!(Abi, ssi_call_addr),
+        ),
+        (offset_of!(Fields, arch), offset_of!(Abi, ssi_arch)),
+        (offset_of!(Fields, pad), offset_of!(Abi, __pad)),
+    ];
+    for (i, (naive, abi)) in pairs.into_iter().enumerate() {
+        assert_eq!(naive, abi, "field {i}");
     }
+    assert_eq!(size_of::<Fields>(), size_of::<Abi>());
 }
 
 #[test]
