@@ -3,28 +3,20 @@
 //!
 //! Nothing here makes a syscall. [`parse`] takes any bytes, at any
 //! alignment; it never allocates, never panics and never reads out of
-//! bounds. Every field is decoded with `from_ne_bytes` at its `offset_of!`
-//! offset in [`abi::io_event`](super::abi::io_event), on access.
+//! bounds. It is one use of the crate's record kit (`src/record.rs`): the
+//! walk is a [`Cursor`](crate::record::Cursor) cutting fixed-size records,
+//! and every field is one `field!` read at its `offset_of!` in
+//! [`abi::io_event`](super::abi::io_event), on access.
 
 use core::fmt;
-use core::iter::FusedIterator;
-use core::mem::offset_of;
 
 use rustix::io::Errno;
 
 use super::abi::io_event;
+use crate::record::{Truncated, field, walk};
 
 /// The size of one `struct io_event`: 32 bytes, always.
 pub const IO_EVENT_LEN: usize = size_of::<io_event>();
-
-/// Byte offsets of the fields of `struct io_event`.
-mod off {
-    use super::{io_event, offset_of};
-    pub(super) const DATA: usize = offset_of!(io_event, data);
-    pub(super) const OBJ: usize = offset_of!(io_event, obj);
-    pub(super) const RES: usize = offset_of!(io_event, res);
-    pub(super) const RES2: usize = offset_of!(io_event, res2);
-}
 
 /// Parses the bytes of zero or more `io_event` records.
 ///
@@ -53,9 +45,7 @@ mod off {
 #[inline]
 pub fn parse(bytes: &[u8]) -> Events<'_> {
     Events {
-        bytes,
-        offset: 0,
-        failed: false,
+        cursor: crate::record::Cursor::new(bytes),
     }
 }
 
@@ -66,39 +56,36 @@ pub struct Event<'buf> {
     raw: &'buf [u8; IO_EVENT_LEN],
 }
 
-macro_rules! field {
-    ($(#[$m:meta])* $name:ident: $ty:ty = $off:expr) => {
-        $(#[$m])*
-        #[inline]
-        #[must_use]
-        pub fn $name(&self) -> $ty {
-            const N: usize = core::mem::size_of::<$ty>();
-            let mut b = [0_u8; N];
-            b.copy_from_slice(&self.raw[$off..$off + N]);
-            <$ty>::from_ne_bytes(b)
-        }
-    };
-}
-
 impl<'buf> Event<'buf> {
-    field!(
-        /// `data`: the request's `aio_data`, as submitted
-        /// ([`Iocb::with_data`](super::Iocb::with_data)).
-        data: u64 = off::DATA
-    );
-    field!(
-        /// `obj`: the address of the request's `iocb` at submission.
-        obj: u64 = off::OBJ
-    );
-    field!(
-        /// `res`: bytes transferred (reads, writes), the ready mask (poll),
-        /// 0 (fsync), or a negated errno.
-        res: i64 = off::RES
-    );
-    field!(
-        /// `res2`: a secondary result, 0 for every opcode today.
-        res2: i64 = off::RES2
-    );
+    /// `data`: the request's `aio_data`, as submitted
+    /// ([`Iocb::with_data`](super::Iocb::with_data)).
+    #[inline]
+    #[must_use]
+    pub fn data(&self) -> u64 {
+        field!(self.raw, io_event, data)
+    }
+
+    /// `obj`: the address of the request's `iocb` at submission.
+    #[inline]
+    #[must_use]
+    pub fn obj(&self) -> u64 {
+        field!(self.raw, io_event, obj)
+    }
+
+    /// `res`: bytes transferred (reads, writes), the ready mask (poll),
+    /// 0 (fsync), or a negated errno.
+    #[inline]
+    #[must_use]
+    pub fn res(&self) -> i64 {
+        field!(self.raw, io_event, res)
+    }
+
+    /// `res2`: a secondary result, 0 for every opcode today.
+    #[inline]
+    #[must_use]
+    pub fn res2(&self) -> i64 {
+        field!(self.raw, io_event, res2)
+    }
 
     /// [`res`](Self::res) as a result: the count or mask, or the errno for
     /// a value in `-4095..=-1`. A value below -4095 (which the kernel never
@@ -186,36 +173,22 @@ impl fmt::Display for ParseError {
 
 impl core::error::Error for ParseError {}
 
-/// The records in a filled buffer: an [`Iterator`] over borrowed
-/// [`Event`]s. Made by [`parse`] and by
-/// [`Context::getevents`](super::Context::getevents).
-#[derive(Clone, Debug)]
-#[must_use = "completions are taken from the kernel's ring; iterate them"]
-pub struct Events<'buf> {
-    bytes: &'buf [u8],
-    offset: usize,
-    failed: bool,
+impl From<Truncated> for ParseError {
+    fn from(t: Truncated) -> Self {
+        Self {
+            offset: t.offset,
+            available: t.available,
+        }
+    }
 }
 
-impl<'buf> Events<'buf> {
-    /// The bytes not yet consumed: empty once every record was yielded, the
-    /// partial record after a [`ParseError`].
-    #[must_use]
-    pub fn remainder(&self) -> &'buf [u8] {
-        self.bytes.get(self.offset..).unwrap_or_default()
-    }
-
-    /// How many bytes were consumed so far.
-    #[must_use]
-    pub fn offset(&self) -> usize {
-        self.offset
-    }
-
-    /// Whether nothing is left to yield.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.failed || self.offset >= self.bytes.len()
-    }
+walk! {
+    /// The records in a filled buffer: an [`Iterator`] over borrowed
+    /// [`Event`]s. Made by [`parse`] and by
+    /// [`Context::getevents`](super::Context::getevents).
+    #[must_use = "completions are taken from the kernel's ring; iterate them"]
+    pub struct Events<'buf>;
+    pub const EMPTY;
 }
 
 impl<'buf> Iterator for Events<'buf> {
@@ -223,37 +196,17 @@ impl<'buf> Iterator for Events<'buf> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
-            return None;
-        }
-        let rest = self.bytes.get(self.offset..)?;
-        if rest.is_empty() {
-            return None;
-        }
-        if let Some(raw) = rest.first_chunk::<IO_EVENT_LEN>() {
-            self.offset += IO_EVENT_LEN;
-            Some(Ok(Event { raw }))
-        } else {
-            self.failed = true;
-            Some(Err(ParseError {
-                offset: self.offset,
-                available: rest.len(),
-            }))
-        }
+        let record = self.cursor.next_fixed::<IO_EVENT_LEN>()?;
+        Some(record.map(|raw| Event { raw }).map_err(ParseError::from))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        if self.failed {
-            return (0, Some(0));
-        }
-        let left = self.remainder().len();
-        let n = left / IO_EVENT_LEN + usize::from(left % IO_EVENT_LEN != 0);
+        let n = self.cursor.rest().len().div_ceil(IO_EVENT_LEN);
         (n, Some(n))
     }
 }
 
 impl ExactSizeIterator for Events<'_> {}
-impl FusedIterator for Events<'_> {}
 
 #[cfg(test)]
 mod tests {
