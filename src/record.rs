@@ -132,14 +132,16 @@ macro_rules! native_endian {
 }
 native_endian!(u8 u16 u32 u64 i32 i64);
 
-/// `__kernel_fsid_t`'s `val[2]`.
-impl NativeEndian for [i32; 2] {
+/// Arrays of them, element by element: `__kernel_fsid_t`'s `val[2]`,
+/// `seccomp_data`'s `args[6]`.
+impl<T: NativeEndian + Default, const K: usize> NativeEndian for [T; K] {
     #[inline]
     fn read(bytes: &[u8], at: usize) -> Self {
-        [
-            i32::read(bytes, at),
-            i32::read(bytes, at + size_of::<i32>()),
-        ]
+        let mut out = [T::default(); K];
+        for (i, slot) in out.iter_mut().enumerate() {
+            *slot = T::read(bytes, at + i * size_of::<T>());
+        }
+        out
     }
 }
 

@@ -13,6 +13,7 @@ use core::fmt;
 use linux_raw_sys::ptrace as c;
 
 use super::abi;
+use crate::record::field;
 
 /// One classic BPF instruction: C `struct sock_filter`.
 #[doc(alias = "sock_filter")]
@@ -172,22 +173,12 @@ impl SeccompData {
     /// `None` when `bytes` is shorter.
     #[must_use]
     pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
-        let b = bytes.get(..abi::DATA_LEN)?;
-        let u32_at = |o: usize| u32::from_ne_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
-        let u64_at = |o: usize| {
-            let mut w = [0_u8; 8];
-            w.copy_from_slice(&b[o..o + 8]);
-            u64::from_ne_bytes(w)
-        };
-        let mut args = [0_u64; 6];
-        for (i, a) in args.iter_mut().enumerate() {
-            *a = u64_at(abi::DATA_ARGS + 8 * i);
-        }
+        let b = bytes.first_chunk::<{ abi::DATA_LEN }>()?;
         Some(Self {
-            nr: u32_at(abi::DATA_NR) as i32,
-            arch: u32_at(abi::DATA_ARCH),
-            instruction_pointer: u64_at(abi::DATA_IP),
-            args,
+            nr: field!(b, abi::seccomp_data, nr),
+            arch: field!(b, abi::seccomp_data, arch),
+            instruction_pointer: field!(b, abi::seccomp_data, instruction_pointer),
+            args: field!(b, abi::seccomp_data, args),
         })
     }
 }

@@ -21,7 +21,9 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 
+use super::abi::seccomp_notif;
 use super::{SeccompData, abi};
+use crate::record::field;
 use crate::error::{Call, Error, Result};
 use crate::raw;
 
@@ -100,16 +102,6 @@ impl fmt::Display for ParseError {
 
 impl core::error::Error for ParseError {}
 
-fn u32_at(b: &[u8; NOTIF_LEN], o: usize) -> u32 {
-    u32::from_ne_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]])
-}
-
-fn u64_at(b: &[u8; NOTIF_LEN], o: usize) -> u64 {
-    let mut w = [0_u8; 8];
-    w.copy_from_slice(&b[o..o + 8]);
-    u64::from_ne_bytes(w)
-}
-
 /// Parses the first [`NOTIF_LEN`] bytes of `bytes` as a C
 /// `struct seccomp_notif` (native endianness, any alignment). Bytes after
 /// them are ignored (a newer kernel's larger struct keeps this prefix).
@@ -122,20 +114,15 @@ pub fn parse_notification(bytes: &[u8]) -> core::result::Result<Notification, Pa
             available: bytes.len(),
         });
     };
-    let d = abi::NOTIF_DATA;
-    let mut args = [0_u64; 6];
-    for (i, a) in args.iter_mut().enumerate() {
-        *a = u64_at(b, d + abi::DATA_ARGS + 8 * i);
-    }
     Ok(Notification {
-        id: u64_at(b, abi::NOTIF_ID),
-        pid: u32_at(b, abi::NOTIF_PID),
-        flags: u32_at(b, abi::NOTIF_FLAGS),
+        id: field!(b, seccomp_notif, id),
+        pid: field!(b, seccomp_notif, pid),
+        flags: field!(b, seccomp_notif, flags),
         data: SeccompData {
-            nr: u32_at(b, d + abi::DATA_NR) as i32,
-            arch: u32_at(b, d + abi::DATA_ARCH),
-            instruction_pointer: u64_at(b, d + abi::DATA_IP),
-            args,
+            nr: field!(b, seccomp_notif, data.nr),
+            arch: field!(b, seccomp_notif, data.arch),
+            instruction_pointer: field!(b, seccomp_notif, data.instruction_pointer),
+            args: field!(b, seccomp_notif, data.args),
         },
     })
 }
