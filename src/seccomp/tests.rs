@@ -26,11 +26,13 @@ impl Rng {
 fn random_rule_sets_agree_with_their_programs() {
     let mut rng = Rng(0x5ecc_0b1d);
     let mut checked = 0;
-    for _ in 0..400 {
+    // Under Miri (the whole suite runs there) a few rounds, not 400.
+    let rounds = if cfg!(miri) { 4 } else { 400 };
+    for _ in 0..rounds {
         let n = (rng.next() % 600) as usize;
         checked += reference::rules_agree(&rng.bytes(n));
     }
-    assert!(checked >= 400 * 64);
+    assert!(checked >= rounds * 64);
 }
 
 #[test]
@@ -419,7 +421,8 @@ fn every_syscall_number_gets_the_rules_verdict() {
     for arch in [Arch::X86_64, Arch::Aarch64] {
         let numbers: alloc::vec::Vec<u32> = arch.syscalls().map(|(_, nr)| nr).collect();
         let max = numbers.iter().copied().max().unwrap();
-        for _ in 0..10 {
+        // Under Miri one rule set per architecture, not ten.
+        for _ in 0..if cfg!(miri) { 1 } else { 10 } {
             // Rules on real syscall numbers, some with conditions.
             let conds: alloc::vec::Vec<[Cond; 1]> = (0..80)
                 .map(|_| {
@@ -442,7 +445,11 @@ fn every_syscall_number_gets_the_rules_verdict() {
             let b = Builder::new(arch, Action::Allow);
             let mut st = alloc::vec![Instruction::default(); 4096 + rules.len()];
             let f = b.build(&rules, &mut st).unwrap();
-            for nr in (0..=max + 16).chain([X32_SYSCALL_BIT, X32_SYSCALL_BIT | 1, u32::MAX]) {
+            let step = if cfg!(miri) { 37 } else { 1 };
+            for nr in (0..=max + 16)
+                .step_by(step)
+                .chain([X32_SYSCALL_BIT, X32_SYSCALL_BIT | 1, u32::MAX])
+            {
                 let args = core::array::from_fn(|_| rng.next() >> (rng.next() % 64));
                 let d = SeccompData::new(arch, nr, args);
                 assert_eq!(
