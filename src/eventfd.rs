@@ -12,7 +12,7 @@
 //!   pass it blocks, or fails with `EAGAIN` when non-blocking;
 //! - writing `u64::MAX` fails with `EINVAL`.
 //!
-//! [`Waker`] is an [`EventFd`] used as a flag.
+//! [`Waker`](crate::wait::Waker) is an [`EventFd`] used as a flag.
 //!
 //! # Example
 //! ```
@@ -34,7 +34,7 @@ use rustix::io::Errno;
 
 use crate::error::{Call, Result};
 use crate::fd::Fd;
-use crate::wait::{Wait, Waker, value_after_wait, value_mode};
+use crate::wait::{Wait, value_after_wait, value_mode};
 
 /// The largest value the counter can hold: `0xffff_ffff_ffff_fffe`.
 pub const MAX: u64 = u64::MAX - 1;
@@ -172,32 +172,8 @@ impl EventFd {
     pub fn read_wait(&self, wait: Wait<'_>) -> Result<Option<u64>> {
         value_after_wait(&self.fd, &wait, || read(&self.fd)).call("read")
     }
-    /// The object's mode: whether reads fail with `EAGAIN` instead of
-    /// waiting (see [`set_nonblocking`](Self::set_nonblocking)).
-    #[must_use]
-    pub fn is_nonblocking(&self) -> bool {
-        self.fd.is_nonblocking()
-    }
 
-    /// Sets the object's mode: non-blocking reads and writes fail with
-    /// `EAGAIN` instead of waiting. The descriptor itself stays
-    /// `O_NONBLOCK` in the kernel, so this makes no syscall.
-    ///
-    /// # Errors
-    /// None.
-    pub fn set_nonblocking(&self, nonblocking: bool) -> Result<()> {
-        self.fd.set_nonblocking(nonblocking);
-        Ok(())
-    }
-
-    /// A [`Waker`] ends a [`read_wait`](Self::read_wait) from another
-    /// thread; this is [`Waker::new`], here for discoverability.
-    ///
-    /// # Errors
-    /// As [`Waker::new`].
-    pub fn waker() -> Result<Waker> {
-        Waker::new()
-    }
+    crate::fd::mode_methods!("counter");
 }
 
 impl From<OwnedFd> for EventFd {

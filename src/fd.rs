@@ -163,6 +163,44 @@ macro_rules! owned_fd_traits {
 }
 pub(crate) use owned_fd_traits;
 
+/// The methods every readable owned object has for its mode and its
+/// waker, written once: `is_nonblocking`, `set_nonblocking` and `waker`.
+/// `$what` names the object in the docs ("instance", "group"…).
+macro_rules! mode_methods {
+    ($what:literal) => {
+        /// The object's mode: whether reads fail with `EAGAIN` instead of
+        /// waiting (see [`set_nonblocking`](Self::set_nonblocking)).
+        #[must_use]
+        pub fn is_nonblocking(&self) -> bool {
+            self.fd.is_nonblocking()
+        }
+
+        #[doc = concat!(
+                    "Sets the ", $what, "'s mode: non-blocking reads fail with `EAGAIN` when ",
+                    "nothing is there; blocking ones wait. The descriptor itself stays ",
+                    "`O_NONBLOCK` in the kernel (kernfd waits with `poll`), so this makes no ",
+                    "syscall and cannot fail; it returns `Result` so that code written for ",
+                    "descriptors whose mode is a kernel flag reads the same.\n\n",
+                    "# Errors\nNone."
+                )]
+        pub fn set_nonblocking(&self, nonblocking: bool) -> crate::Result<()> {
+            self.fd.set_nonblocking(nonblocking);
+            Ok(())
+        }
+
+        /// A [`Waker`](crate::wait::Waker) is how another thread ends a
+        /// [`read_wait`](Self::read_wait); this is
+        /// [`Waker::new`](crate::wait::Waker::new), here for discoverability.
+        ///
+        /// # Errors
+        /// As [`Waker::new`](crate::wait::Waker::new).
+        pub fn waker() -> crate::Result<crate::wait::Waker> {
+            crate::wait::Waker::new()
+        }
+    };
+}
+pub(crate) use mode_methods;
+
 /// Switches `O_NONBLOCK` on `fd` on or off (for objects whose descriptor
 /// flags are theirs to keep, such as the seccomp listener).
 pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>, nonblocking: bool) -> Result<(), Errno> {

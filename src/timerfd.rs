@@ -39,7 +39,7 @@ pub use rustix::time::{Itimerspec, TimerfdTimerFlags as SetFlags};
 use crate::error::{Call, Error};
 use crate::fd::Fd;
 use crate::raw;
-use crate::wait::{Wait, Waker, value_after_wait, value_mode};
+use crate::wait::{Wait, value_after_wait, value_mode};
 
 use linux_raw_sys::general as c;
 
@@ -450,32 +450,8 @@ impl TimerFd {
     pub fn set_ticks(&self, ticks: u64) -> Result<(), Error> {
         set_ticks(&self.fd, ticks).call("ioctl(TFD_IOC_SET_TICKS)")
     }
-    /// The object's mode: whether reads fail with `EAGAIN` instead of
-    /// waiting (see [`set_nonblocking`](Self::set_nonblocking)).
-    #[must_use]
-    pub fn is_nonblocking(&self) -> bool {
-        self.fd.is_nonblocking()
-    }
 
-    /// Sets the object's mode: a non-blocking read fails with `EAGAIN`
-    /// before the timer expires, instead of waiting. The descriptor itself
-    /// stays `O_NONBLOCK` in the kernel, so this makes no syscall.
-    ///
-    /// # Errors
-    /// None.
-    pub fn set_nonblocking(&self, nonblocking: bool) -> Result<(), Error> {
-        self.fd.set_nonblocking(nonblocking);
-        Ok(())
-    }
-
-    /// A [`Waker`] ends a [`read_wait`](Self::read_wait) from another
-    /// thread; this is [`Waker::new`], here for discoverability.
-    ///
-    /// # Errors
-    /// As [`Waker::new`].
-    pub fn waker() -> Result<Waker, Error> {
-        Waker::new()
-    }
+    crate::fd::mode_methods!("timer");
 }
 
 impl From<OwnedFd> for TimerFd {

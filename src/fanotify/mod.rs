@@ -80,7 +80,7 @@ use crate::buffer::{Buffer, uninit};
 use crate::error::{Call, Error, Limit, Result, Rule};
 use crate::fd::Fd;
 use crate::raw;
-use crate::wait::{Flow, Wait, Waker, drain_reads, read_after_wait, records};
+use crate::wait::{Flow, Wait, drain_reads, read_after_wait, records};
 
 /// `fanotify_init(flags, event_f_flags)`: a new fanotify group.
 ///
@@ -599,33 +599,8 @@ impl Fanotify {
         let n = rustix::io::ioctl_fionread(&self.fd).call("ioctl(FIONREAD)")?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
-    /// The object's mode: whether reads fail with `EAGAIN` instead of
-    /// waiting (see [`set_nonblocking`](Self::set_nonblocking)).
-    #[must_use]
-    pub fn is_nonblocking(&self) -> bool {
-        self.fd.is_nonblocking()
-    }
 
-    /// Sets the group's mode: non-blocking reads fail with `EAGAIN` when
-    /// nothing is queued; blocking ones wait. The descriptor itself stays
-    /// `O_NONBLOCK` in the kernel (kernfd waits with `poll`), so this makes
-    /// no syscall and cannot fail.
-    ///
-    /// # Errors
-    /// None.
-    pub fn set_nonblocking(&self, nonblocking: bool) -> Result<()> {
-        self.fd.set_nonblocking(nonblocking);
-        Ok(())
-    }
-
-    /// A [`Waker`] ends a [`read_wait`](Self::read_wait) from another
-    /// thread; this is [`Waker::new`].
-    ///
-    /// # Errors
-    /// As [`Waker::new`].
-    pub fn waker() -> Result<Waker> {
-        Waker::new()
-    }
+    crate::fd::mode_methods!("group");
 }
 
 /// What the events of one read need from their group: its fd and the

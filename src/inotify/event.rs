@@ -7,6 +7,8 @@
 use core::ffi::CStr;
 use core::fmt;
 
+use crate::shared::ByteStr;
+
 use linux_raw_sys::general::inotify_event;
 
 use super::{EventError, EventFlags, ParseErrorKind};
@@ -190,30 +192,6 @@ impl fmt::Display for Event<'_> {
             self.cookie,
             ByteStr(self.name_bytes())
         )
-    }
-}
-
-/// Writes bytes with non-printable ones escaped.
-struct ByteStr<'a>(&'a [u8]);
-
-impl fmt::Display for ByteStr<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use fmt::Write;
-        for &b in self.0 {
-            match b {
-                b'\'' => f.write_str("\\'")?,
-                b'\\' => f.write_str("\\\\")?,
-                0x20..=0x7e => f.write_char(char::from(b))?,
-                _ => write!(f, "\\x{b:02x}")?,
-            }
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Debug for ByteStr<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "\"{self}\"")
     }
 }
 

@@ -7,7 +7,7 @@
 //!   any descriptor, returning the kernel's [`Errno`].
 //! - [`Inotify`] owns the descriptor and adds what the bare calls lack:
 //!   close-on-exec by default, buffer sizes checked up front, limits
-//!   explained ([`Error::Limit`]), bounded waits with a [`Waker`], a drain
+//!   explained ([`Error::Limit`]), bounded waits with a [`Waker`](crate::wait::Waker), a drain
 //!   loop.
 //!
 //! Reading never allocates: events borrow the caller's buffer.
@@ -51,7 +51,7 @@ use rustix::io::Errno;
 use crate::buffer::{Buffer, read_into, uninit};
 use crate::error::{Call, Error, Limit, Result};
 use crate::fd::Fd;
-use crate::wait::{Flow, Wait, Waker, drain_reads, read_after_wait, records};
+use crate::wait::{Flow, Wait, drain_reads, read_after_wait, records};
 
 /// `inotify_init1(flags)`: a new inotify descriptor.
 ///
@@ -370,34 +370,8 @@ impl Inotify {
         let n = rustix::io::ioctl_fionread(&self.fd).call("ioctl(FIONREAD)")?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
-    /// The object's mode: whether reads fail with `EAGAIN` instead of
-    /// waiting (see [`set_nonblocking`](Self::set_nonblocking)).
-    #[must_use]
-    pub fn is_nonblocking(&self) -> bool {
-        self.fd.is_nonblocking()
-    }
 
-    /// Sets the instance's mode: non-blocking reads fail with `EAGAIN` when
-    /// nothing is queued; blocking ones wait. The descriptor itself stays
-    /// `O_NONBLOCK` in the kernel (kernfd waits with `poll`), so this makes
-    /// no syscall and cannot fail; it returns `Result` for symmetry with the
-    /// objects whose mode is a kernel flag.
-    ///
-    /// # Errors
-    /// None.
-    pub fn set_nonblocking(&self, nonblocking: bool) -> Result<()> {
-        self.fd.set_nonblocking(nonblocking);
-        Ok(())
-    }
-
-    /// A [`Waker`] is how another thread ends a [`read_wait`](Self::read_wait);
-    /// this is [`Waker::new`], here for discoverability.
-    ///
-    /// # Errors
-    /// As [`Waker::new`].
-    pub fn waker() -> Result<Waker> {
-        Waker::new()
-    }
+    crate::fd::mode_methods!("instance");
 }
 
 /// Checks a buffer's length before it reaches the kernel.

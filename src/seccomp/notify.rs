@@ -23,9 +23,9 @@ use rustix::io::Errno;
 
 use super::abi::seccomp_notif;
 use super::{SeccompData, abi};
-use crate::record::field;
 use crate::error::{Call, Error, Result};
 use crate::raw;
+use crate::record::field;
 
 /// The length of a C `struct seccomp_notif`: what [`notif_recv`] fills.
 pub const NOTIF_LEN: usize = abi::NOTIF_LEN;

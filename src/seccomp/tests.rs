@@ -446,9 +446,10 @@ fn every_syscall_number_gets_the_rules_verdict() {
             let mut st = alloc::vec![Instruction::default(); 4096 + rules.len()];
             let f = b.build(&rules, &mut st).unwrap();
             let step = if cfg!(miri) { 37 } else { 1 };
-            for nr in (0..=max + 16)
-                .step_by(step)
-                .chain([X32_SYSCALL_BIT, X32_SYSCALL_BIT | 1, u32::MAX])
+            for nr in
+                (0..=max + 16)
+                    .step_by(step)
+                    .chain([X32_SYSCALL_BIT, X32_SYSCALL_BIT | 1, u32::MAX])
             {
                 let args = core::array::from_fn(|_| rng.next() >> (rng.next() % 64));
                 let d = SeccompData::new(arch, nr, args);

@@ -6,7 +6,7 @@
 //! - [`create`] and [`set_mask`] are `signalfd4` (which rustix lacks),
 //!   issued raw with the kernel's 8-byte sigset; [`read`] is `read(2)`.
 //! - [`SignalFd`] owns the descriptor: close-on-exec by default, buffer
-//!   sizes checked up front, bounded waits with a [`Waker`].
+//!   sizes checked up front, bounded waits with a [`Waker`](crate::wait::Waker).
 //!
 //! Reading never allocates: records borrow the caller's buffer.
 //!
@@ -75,7 +75,7 @@ use crate::error::{Call, Error, Result};
 use crate::fd::Fd;
 use crate::raw;
 use crate::signal::{SIGSET_SIZE, SigSet};
-use crate::wait::{Flow, Wait, Waker, drain_reads, read_after_wait, records};
+use crate::wait::{Flow, Wait, drain_reads, read_after_wait, records};
 
 fn signalfd4(fd: isize, mask: &SigSet, flags: u32) -> core::result::Result<usize, Errno> {
     let bits = mask.bits();
@@ -317,32 +317,8 @@ impl SignalFd {
         })?;
         Ok(count)
     }
-    /// The object's mode: whether reads fail with `EAGAIN` instead of
-    /// waiting (see [`set_nonblocking`](Self::set_nonblocking)).
-    #[must_use]
-    pub fn is_nonblocking(&self) -> bool {
-        self.fd.is_nonblocking()
-    }
 
-    /// Sets the object's mode: a non-blocking read fails with `EAGAIN`
-    /// when no signal is pending, instead of waiting. The descriptor itself
-    /// stays `O_NONBLOCK` in the kernel, so this makes no syscall.
-    ///
-    /// # Errors
-    /// None.
-    pub fn set_nonblocking(&self, nonblocking: bool) -> Result<(), Error> {
-        self.fd.set_nonblocking(nonblocking);
-        Ok(())
-    }
-
-    /// A [`Waker`] ends a [`read_wait`](Self::read_wait) from another
-    /// thread; this is [`Waker::new`], here for discoverability.
-    ///
-    /// # Errors
-    /// As [`Waker::new`].
-    pub fn waker() -> Result<Waker, Error> {
-        Waker::new()
-    }
+    crate::fd::mode_methods!("signalfd");
 }
 
 fn checked(
