@@ -66,13 +66,16 @@ macro_rules! display_flags {
         impl core::fmt::Display for $ty {
             /// The flags by name, joined by `|` (`CLOEXEC|NONBLOCK`); unknown
             /// bits as one hex number; `0` when empty.
+            // `as u64`: the bits are a `u32` or (`RWF_*`) an `i32` whose
+            // flags are all positive.
+            #[allow(clippy::cast_lossless)]
             fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
                 crate::shared::write_flags(
                     f,
-                    u64::from(self.bits()),
+                    self.bits() as u64,
                     <$ty as bitflags::Flags>::FLAGS
                         .iter()
-                        .map(|flag| (flag.name(), u64::from(flag.value().bits()))),
+                        .map(|flag| (flag.name(), flag.value().bits() as u64)),
                 )
             }
         }

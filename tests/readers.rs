@@ -222,6 +222,11 @@ fn flags_print_by_name() {
         "mount flags too"
     );
     assert_eq!(
+        (kernfd::pipe::SpliceFlags::MOVE | kernfd::pipe::SpliceFlags::MORE).to_string(),
+        "MOVE|MORE"
+    );
+    assert_eq!(kernfd::aio::RwFlags::DSYNC.to_string(), "DSYNC");
+    assert_eq!(
         EventFdFlags::from_bits_retain(1 << 30).to_string(),
         "0x40000000",
         "unknown bits in hex"

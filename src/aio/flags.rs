@@ -28,3 +28,5 @@ bitflags::bitflags! {
         const _ = !0;
     }
 }
+
+crate::shared::display_flags!(RwFlags);

@@ -259,3 +259,59 @@ impl fmt::Debug for OwnedEvent<'_> {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! What adoption does with a buffer whose second record has a metadata
+    //! version this crate does not know: the first record's fd is adopted
+    //! (and closed), the second's is left alone. Closing a number read from
+    //! a record whose layout is unknown could close a descriptor something
+    //! else owns; leaving it open is the safe failure.
+    extern crate std;
+    use super::*;
+    use crate::fanotify::{EventError, METADATA_LEN, METADATA_VERSION, Response, parse};
+    use rustix::fd::{AsRawFd, IntoRawFd};
+
+    fn record(version: u8, fd: i32) -> [u8; METADATA_LEN] {
+        let mut r = [0_u8; METADATA_LEN];
+        r[..4].copy_from_slice(&(METADATA_LEN as u32).to_ne_bytes());
+        r[4] = version;
+        r[6..8].copy_from_slice(&(METADATA_LEN as u16).to_ne_bytes());
+        r[8..16].copy_from_slice(&0x20_u64.to_ne_bytes()); // FAN_OPEN
+        r[16..20].copy_from_slice(&fd.to_ne_bytes());
+        r[20..24].copy_from_slice(&1_i32.to_ne_bytes());
+        r
+    }
+
+    fn is_open(fd: i32) -> bool {
+        // SAFETY: only asks the kernel about the number; nothing is owned.
+        let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+        rustix::io::fcntl_getfd(fd).is_ok()
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "issues real syscalls (pipes, fcntl)")]
+    fn a_record_of_an_unknown_version_is_not_adopted() {
+        let group = rustix::event::eventfd(0, rustix::event::EventfdFlags::CLOEXEC).unwrap();
+        let (a, b) = rustix::pipe::pipe().unwrap();
+        let (a, b) = (a.into_raw_fd(), b.into_raw_fd());
+        let mut bytes = std::vec::Vec::new();
+        bytes.extend_from_slice(&record(METADATA_VERSION, a));
+        bytes.extend_from_slice(&record(METADATA_VERSION + 1, b));
+        let group = Group {
+            fd: group.as_fd(),
+            default: Response::ALLOW,
+        };
+        // SAFETY: `a` and `b` are ours alone (`into_raw_fd` gave them up).
+        let mut events = unsafe { OwnedEvents::adopt(parse(&bytes), group) };
+        let first = events.next().unwrap().unwrap();
+        assert_eq!(first.borrow_fd().map(|fd| fd.as_raw_fd()), Some(a));
+        assert!(matches!(events.next(), Some(Err(EventError::Malformed(_)))));
+        drop(first);
+        drop(events);
+        assert!(!is_open(a), "the first record's fd was adopted and closed");
+        assert!(is_open(b), "the unknown record's fd was left alone");
+        // SAFETY: `b` is ours, and open, as just checked.
+        drop(unsafe { OwnedFd::from_raw_fd(b) });
+    }
+}

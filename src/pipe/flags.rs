@@ -30,6 +30,8 @@ bitflags::bitflags! {
     }
 }
 
+crate::shared::display_flags!(SpliceFlags);
+
 impl SpliceFlags {
     /// The same bits as rustix's type.
     pub(crate) const fn rustix(self) -> rustix::pipe::SpliceFlags {

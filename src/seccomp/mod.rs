@@ -121,6 +121,8 @@ bitflags::bitflags! {
     }
 }
 
+crate::shared::display_flags!(FilterFlags);
+
 /// A system-call convention a filter can be written for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
