@@ -631,6 +631,9 @@ pub fn sigprocmask(how: How, set: Option<&SigSet>) -> Result<SigSet, Error> {
 /// any is linked) that owns them: thread cancellation, `setuid` in threaded
 /// programs and POSIX timers can hang or misbehave. The caller must know no
 /// C library in the process relies on the signals it changes.
+///
+/// # References
+/// [sigprocmask(2)](https://man7.org/linux/man-pages/man2/sigprocmask.2.html)
 pub unsafe fn sigprocmask_unchecked(how: How, set: Option<&SigSet>) -> Result<SigSet, Errno> {
     let mut old = SigSet::empty();
     let set_ptr = set.map_or(0, |s| core::ptr::from_ref(&s.0) as usize);
@@ -653,6 +656,23 @@ pub unsafe fn sigprocmask_unchecked(how: How, set: Option<&SigSet>) -> Result<Si
 ///
 /// # Errors
 /// [`Error::ReservedSignal`] for a [reserved](RESERVED) signal.
+///
+/// # Example
+/// ```
+/// use kernfd::signal::{self, SigSet, Signal};
+///
+/// std::thread::spawn(|| {
+///     let old = signal::block(&SigSet::from(Signal::TERM))?;
+///     signal::raise(Signal::TERM)?; // blocked: pending, not fatal
+///     assert!(signal::pending()?.contains(Signal::TERM));
+///     assert_eq!(signal::sigtimedwait(&SigSet::from(Signal::TERM), None)?, Signal::TERM);
+///     signal::set_thread_mask(&old)?;
+///     Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+/// })
+/// .join()
+/// .unwrap()
+/// .unwrap();
+/// ```
 ///
 /// # References
 /// [sigprocmask(2)](https://man7.org/linux/man-pages/man2/sigprocmask.2.html)

@@ -361,6 +361,21 @@ impl TimerFd {
     /// # Errors
     /// `ECANCELED` as for [`set_at`](Self::set_at), on a timer that was
     /// `CANCEL_ON_SET`.
+    ///
+    /// # Example
+    /// ```
+    /// use std::time::Duration;
+    /// use kernfd::timerfd::{Outcome, TimerFd};
+    ///
+    /// let tick = TimerFd::new()?;
+    /// // First in 2 ms, then every 2 ms.
+    /// let before = tick.set_after(Duration::from_millis(2), Duration::from_millis(2))?;
+    /// assert_eq!(before.value, Duration::ZERO, "it was disarmed");
+    /// std::thread::sleep(Duration::from_millis(7));
+    /// let Outcome::Expired(n) = tick.read()? else { unreachable!() };
+    /// assert!(n >= 3, "expirations add up between reads: {n}");
+    /// # Ok::<(), kernfd::Error>(())
+    /// ```
     pub fn set_after(&self, after: Duration, interval: Duration) -> Result<TimerSpec, Error> {
         self.set(
             SetFlags::empty(),

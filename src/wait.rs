@@ -5,6 +5,10 @@
 //! (the number can be reused before the reader notices), so kernfd never
 //! relies on it. A [`Waker`] is an eventfd that a waiting reader polls beside
 //! its own descriptor; [`Waker::wake`] makes every such wait return.
+//!
+//! # References
+//! [poll(2)](https://man7.org/linux/man-pages/man2/poll.2.html) (`ppoll`),
+//! [eventfd(2)](https://man7.org/linux/man-pages/man2/eventfd.2.html)
 
 use core::ops::ControlFlow;
 use core::time::Duration;

@@ -242,6 +242,14 @@ pub fn open_by_handle_at(
 /// # Errors
 /// `ENAMETOOLONG` when the path fills `buf` (it may be cut), `ENOENT` when
 /// `/proc` is not mounted or the fd is closed, `EBADF`.
+///
+/// The path comes from `/proc/self/fd`, so it is only as trustworthy as the
+/// `/proc` the process sees: use it to show or log, not to decide (nothing
+/// in kernfd adopts or closes a descriptor on the strength of it).
+///
+/// # References
+/// [readlink(2)](https://man7.org/linux/man-pages/man2/readlink.2.html),
+/// [proc_pid_fd(5)](https://man7.org/linux/man-pages/man5/proc_pid_fd.5.html)
 #[doc(alias = "readlink")]
 pub fn fd_path<'b, B: Buffer + ?Sized>(fd: impl AsFd, buf: &'b mut B) -> Result<&'b [u8], Errno> {
     let mut link = [0_u8; 32];
