@@ -14,9 +14,10 @@
 //! kernfd keeps every object's descriptor `O_NONBLOCK` in the kernel.
 //! [`Async::new`] also switches the object's *mode* to non-blocking (and
 //! [`Async::into_inner`] switches it back), so the object's own calls return
-//! `EAGAIN` instead of polling. Each async call then loops: await readiness,
-//! make the object's ordinary non-blocking call, and only when the kernel
-//! answered `EAGAIN` clear tokio's readiness and await again. Readiness is
+//! `EAGAIN` instead of polling. Each async call makes the object's ordinary
+//! non-blocking call; while the kernel answers `EAGAIN` it awaits tokio's
+//! readiness, calls again, and clears readiness only after a call made
+//! under it answered `EAGAIN`. Readiness is
 //! never cleared on a guess, so an edge-triggered wakeup is never lost, and
 //! no call on an async path can block the runtime.
 //!
@@ -67,6 +68,11 @@ mod sealed {
         fn is_nonblocking(&self) -> bool;
         fn set_nonblocking(&self, nonblocking: bool) -> crate::Result<()>;
     }
+
+    /// What [`super::Reader`] needs of a blocking reader.
+    pub trait Buffered {
+        fn buffered(&self) -> usize;
+    }
 }
 
 /// A kernfd descriptor object that [`Async`] can wrap: [`Inotify`],
@@ -77,7 +83,7 @@ pub trait Object: sealed::Object {}
 /// `read_event`): [`Inotify`], [`Fanotify`], [`SignalFd`]. Sealed.
 pub trait Records: Object {
     /// The blocking reader the async [`Reader`] drives.
-    type Reader<'a>: core::fmt::Debug
+    type Reader<'a>: core::fmt::Debug + sealed::Buffered
     where
         Self: 'a;
 }
@@ -96,6 +102,11 @@ macro_rules! object {
         impl Object for $ty {}
         $(impl Records for $ty {
             type Reader<'a> = $reader;
+        }
+        impl<'a> sealed::Buffered for $reader {
+            fn buffered(&self) -> usize {
+                <$reader>::buffered(self)
+            }
         })?
     };
 }
@@ -180,8 +191,20 @@ impl<T: Object> Async<T> {
         Ok(object)
     }
 
-    /// The one readiness loop: await readiness, run `io` (a non-blocking
-    /// call on the object), and clear readiness only when it said `EAGAIN`.
+    /// The object, in non-blocking mode: if someone switched it back
+    /// through `get_ref`, this undoes it, since a blocking call on an async
+    /// path would stall the runtime.
+    fn nonblocking(&self) -> Result<&T> {
+        let object = self.fd.get_ref();
+        if !object.is_nonblocking() {
+            object.set_nonblocking(true)?;
+        }
+        Ok(object)
+    }
+
+    /// The one readiness loop: run `io` (a non-blocking call on the
+    /// object); while it says `EAGAIN`, await readiness and run it again,
+    /// clearing readiness only after a run under it said `EAGAIN`.
     /// `io` runs only in the poll that returns its result, so dropping the
     /// future in between loses nothing.
     async fn io<'s, R>(
@@ -189,6 +212,12 @@ impl<T: Object> Async<T> {
         writable: bool,
         mut io: impl FnMut(&'s T) -> Result<R>,
     ) -> Result<R> {
+        // Try first: a queued record needs no readiness, and checks that
+        // come before any syscall (a short buffer) fail at once.
+        let got = io(self.nonblocking()?);
+        if !would_block(&got) {
+            return got;
+        }
         loop {
             let mut guard = if writable {
                 self.fd.writable().await
@@ -196,13 +225,7 @@ impl<T: Object> Async<T> {
                 self.fd.readable().await
             }
             .map_err(|e| from_io(&e))?;
-            let object = self.fd.get_ref();
-            // Someone switched the mode back through `get_ref`: undo it, a
-            // blocking call here would stall the runtime.
-            if !object.is_nonblocking() {
-                object.set_nonblocking(true)?;
-            }
-            let got = io(object);
+            let got = io(self.nonblocking()?);
             if !would_block(&got) {
                 return got;
             }
@@ -255,6 +278,13 @@ pub struct Reader<'a, T: Records> {
 }
 
 impl<'a, T: Records> Reader<'a, T> {
+    /// Bytes read from the kernel and not handed out yet: `0` means the
+    /// next `read_event` reads (once the object is readable).
+    #[must_use]
+    pub fn buffered(&self) -> usize {
+        sealed::Buffered::buffered(&self.reader)
+    }
+
     /// The readiness loop around one call of the blocking reader, whose
     /// result borrows `self`.
     async fn next<'s, R: 's>(
