@@ -43,5 +43,4 @@ source!(
     crate::signalfd::SignalFd,
     crate::timerfd::TimerFd,
     crate::eventfd::EventFd,
-    crate::seccomp::Listener,
 );
