@@ -322,7 +322,7 @@ impl Async<Inotify> {
     /// As [`Inotify::read`] (never `EAGAIN`); tokio errors as in
     /// [`Async::new`].
     pub async fn read<'b, B: Buffer + ?Sized>(&self, buf: &'b mut B) -> Result<Events<'b>> {
-        self.fill(uninit(buf), |i, b| i.read(b)).await
+        self.fill(uninit(buf), Inotify::read).await
     }
 
     /// A one-event-at-a-time [`Reader`] into `buf`.
@@ -373,7 +373,7 @@ impl Async<Fanotify> {
     /// As [`Fanotify::read`] (never `EAGAIN`); tokio errors as in
     /// [`Async::new`].
     pub async fn read<'b, B: Buffer + ?Sized>(&'b self, buf: &'b mut B) -> Result<OwnedEvents<'b>> {
-        self.fill(uninit(buf), |f, b| f.read(b)).await
+        self.fill(uninit(buf), Fanotify::read).await
     }
 
     /// A one-event-at-a-time [`Reader`] into `buf`.
@@ -415,7 +415,7 @@ impl Async<SignalFd> {
     /// As [`SignalFd::read`] (never `EAGAIN`); tokio errors as in
     /// [`Async::new`].
     pub async fn read<'b, B: Buffer + ?Sized>(&self, buf: &'b mut B) -> Result<Siginfos<'b>> {
-        self.fill(uninit(buf), |s, b| s.read(b)).await
+        self.fill(uninit(buf), SignalFd::read).await
     }
 
     /// A one-signal-at-a-time [`Reader`] into `buf`.
