@@ -566,3 +566,93 @@ fn fanotify_read_and_reader_and_a_sync_response() {
         assert_eq!(denied.raw_os_error(), Some(libc::EPERM));
     });
 }
+
+/// `examples/async_watch`, built with the `tokio` feature: the one next to
+/// the test binaries when fresh (`cargo test --all-features` builds it),
+/// else built into a target directory of its own.
+fn async_watch_bin() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(std::path::Path::parent).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mtime = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let mut newest = mtime(&root.join("examples/async_watch.rs"));
+    let mut dirs = vec![root.join("src")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                dirs.push(e.path());
+            } else {
+                newest = newest.max(mtime(&e.path()));
+            }
+        }
+    }
+    let target = profile_dir.join("async_watch-example-build");
+    for fresh in [
+        profile_dir.join("examples/async_watch"),
+        target.join("debug/examples/async_watch"),
+    ] {
+        if mtime(&fresh) >= newest {
+            return fresh;
+        }
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args([
+            "build",
+            "--features",
+            "tokio",
+            "--example",
+            "async_watch",
+            "--target-dir",
+        ])
+        .arg(&target)
+        .current_dir(root)
+        .status()
+        .unwrap();
+    assert!(status.success(), "cargo build --example async_watch failed");
+    target.join("debug/examples/async_watch")
+}
+
+#[test]
+fn async_watch_example_reports_events_ticks_and_exits_on_sigint() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let bin = async_watch_bin();
+    let dir = util::tempdir();
+    let mut child = Command::new(&bin)
+        .arg(dir.path())
+        .arg("20")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = || lines.next().unwrap().unwrap();
+    assert!(next().starts_with("watching "));
+    std::fs::write(dir.path().join("made"), b"x").unwrap();
+    let mut seen = Vec::new();
+    while !seen.iter().any(|l: &String| l == "event CLOSE_WRITE made")
+        || !seen.iter().any(|l| l.starts_with("tick "))
+    {
+        seen.push(next());
+    }
+    assert!(seen.contains(&"event CREATE made".to_owned()), "{seen:?}");
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: plain integers; the child is ours and still running.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let rest: Vec<String> = std::iter::from_fn(|| lines.next().map(Result::unwrap)).collect();
+    assert_eq!(rest.last().map(String::as_str), Some("SIGINT"), "{rest:?}");
+    assert!(child.wait().unwrap().success(), "exit status 0 on SIGINT");
+
+    // Usage errors: status 2; a missing directory: status 1.
+    let status = |args: &[&str]| {
+        Command::new(&bin)
+            .args(args)
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+            .code()
+    };
+    assert_eq!(status(&[]), Some(2));
+    assert_eq!(status(&["/tmp", "0"]), Some(2));
+    assert_eq!(status(&["/no/such/dir"]), Some(1));
+}
