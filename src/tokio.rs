@@ -4,9 +4,9 @@
 //!
 //! | object | async calls |
 //! |---|---|
-//! | [`Inotify`] | [`read`](Async::<Inotify>::read), [`reader`](Async::<Inotify>::reader) → [`Reader::read_event`](Reader::<Inotify>::read_event) |
+//! | [`Inotify`] | [`read`](Async::<Inotify>::read), [`reader`](Async::<Inotify>::reader) → [`Reader::read_event`](Reader::<Inotify>::read_event), [`stream`](Async::<Inotify>::stream) |
 //! | [`Fanotify`] | [`read`](Async::<Fanotify>::read), [`reader`](Async::<Fanotify>::reader) → [`Reader::read_event`](Reader::<Fanotify>::read_event); responses are the blocking [`Fanotify::respond`] |
-//! | [`SignalFd`] | [`read`](Async::<SignalFd>::read), [`reader`](Async::<SignalFd>::reader) → [`Reader::read_event`](Reader::<SignalFd>::read_event) |
+//! | [`SignalFd`] | [`read`](Async::<SignalFd>::read), [`reader`](Async::<SignalFd>::reader) → [`Reader::read_event`](Reader::<SignalFd>::read_event), [`stream`](Async::<SignalFd>::stream) |
 //! | [`TimerFd`] | [`read`](Async::<TimerFd>::read) |
 //! | [`EventFd`] | [`read`](Async::<EventFd>::read), [`write`](Async::<EventFd>::write) |
 //!
@@ -481,5 +481,185 @@ impl Async<EventFd> {
     /// As [`EventFd::write`] (`EINVAL` for `u64::MAX`; never `EAGAIN`).
     pub async fn write(&self, value: u64) -> Result<()> {
         self.io(true, |e| e.write(value)).await
+    }
+}
+
+mod streamed {
+    /// What [`super::Stream`] needs: one read of the object, its records
+    /// turned into owned items and queued.
+    pub trait Streamed: super::Records {
+        type Item: Unpin;
+        const BUFFER_LEN: usize;
+        fn fill(
+            &self,
+            buf: &mut [u8],
+            queue: &mut alloc::collections::VecDeque<Self::Item>,
+        ) -> crate::Result<()>;
+    }
+}
+
+/// An owned inotify event, as [`Async::<Inotify>::stream`] yields it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct InotifyEvent {
+    /// The watch descriptor ([`Event::wd`]).
+    pub wd: i32,
+    /// What happened ([`Event::mask`]).
+    pub mask: inotify::EventFlags,
+    /// Ties the two halves of a rename ([`Event::cookie`]).
+    pub cookie: u32,
+    /// The name in the watched directory, without its NUL padding; empty
+    /// for the watched object itself ([`Event::name_bytes`]).
+    pub name: alloc::vec::Vec<u8>,
+}
+
+impl From<Event<'_>> for InotifyEvent {
+    fn from(e: Event<'_>) -> Self {
+        Self {
+            wd: e.wd(),
+            mask: e.mask(),
+            cookie: e.cookie(),
+            name: e.name_bytes().to_vec(),
+        }
+    }
+}
+
+/// An owned signalfd record, as [`Async::<SignalFd>::stream`] yields it:
+/// the fields most handlers look at, and the whole record (parse it again
+/// with [`signalfd::parse`] for the others).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SignalInfo {
+    /// The signal ([`Siginfo::signal`]).
+    pub signal: Option<crate::signal::Signal>,
+    /// How it was sent ([`Siginfo::code`]).
+    pub code: i32,
+    /// The sender's pid, for `kill` and `sigqueue` ([`Siginfo::pid`]).
+    pub pid: u32,
+    /// The sender's real uid ([`Siginfo::uid`]).
+    pub uid: u32,
+    /// The record as the kernel wrote it.
+    pub raw: [u8; signalfd::SIGINFO_LEN],
+}
+
+impl From<Siginfo<'_>> for SignalInfo {
+    fn from(s: Siginfo<'_>) -> Self {
+        Self {
+            signal: s.signal(),
+            code: s.code(),
+            pid: s.pid(),
+            uid: s.uid(),
+            raw: *s.as_bytes(),
+        }
+    }
+}
+
+impl streamed::Streamed for Inotify {
+    type Item = core::result::Result<InotifyEvent, inotify::EventError>;
+    const BUFFER_LEN: usize = inotify::DEFAULT_BUFFER_LEN;
+    fn fill(
+        &self,
+        buf: &mut [u8],
+        queue: &mut alloc::collections::VecDeque<Self::Item>,
+    ) -> Result<()> {
+        queue.extend(self.read(buf)?.map(|e| e.map(InotifyEvent::from)));
+        Ok(())
+    }
+}
+
+impl streamed::Streamed for SignalFd {
+    type Item = core::result::Result<SignalInfo, signalfd::ParseError>;
+    const BUFFER_LEN: usize = 16 * signalfd::SIGINFO_LEN;
+    fn fill(
+        &self,
+        buf: &mut [u8],
+        queue: &mut alloc::collections::VecDeque<Self::Item>,
+    ) -> Result<()> {
+        queue.extend(self.read(buf)?.map(|s| s.map(SignalInfo::from)));
+        Ok(())
+    }
+}
+
+/// A `futures_core::Stream` of owned records, for callers who prefer
+/// streams to buffers: made by [`Async::<Inotify>::stream`] and
+/// [`Async::<SignalFd>::stream`].
+///
+/// It owns a read buffer and a queue: each read from the kernel is turned
+/// into owned items at once, so dropping a pending `next()` (or the stream
+/// between items) loses nothing that was read — only the queued items of a
+/// dropped stream go with it. It allocates per record (the owned name),
+/// which the buffer-based [`Reader`] does not.
+///
+/// It never ends: an error from a read is yielded as an item and the next
+/// poll reads again.
+#[derive(Debug)]
+pub struct Stream<'a, T: streamed::Streamed> {
+    fd: &'a Async<T>,
+    buf: alloc::vec::Vec<u8>,
+    queue: alloc::collections::VecDeque<T::Item>,
+}
+
+impl<T: streamed::Streamed> Async<T> {
+    fn make_stream(&self) -> Stream<'_, T> {
+        Stream {
+            fd: self,
+            buf: alloc::vec![0; T::BUFFER_LEN],
+            queue: alloc::collections::VecDeque::new(),
+        }
+    }
+}
+
+impl<T: streamed::Streamed> futures_core::Stream for Stream<'_, T> {
+    type Item = Result<T::Item>;
+
+    fn poll_next(
+        self: core::pin::Pin<&mut Self>,
+        cx: &mut core::task::Context<'_>,
+    ) -> core::task::Poll<Option<Self::Item>> {
+        use core::task::Poll;
+        let this = self.get_mut();
+        loop {
+            if let Some(item) = this.queue.pop_front() {
+                return Poll::Ready(Some(Ok(item)));
+            }
+            let mut guard = match this.fd.fd.poll_read_ready(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => return Poll::Ready(Some(Err(from_io(&e)))),
+                Poll::Ready(Ok(guard)) => guard,
+            };
+            let got = this
+                .fd
+                .nonblocking()
+                .and_then(|object| object.fill(&mut this.buf, &mut this.queue));
+            if would_block(&got) {
+                guard.clear_ready();
+            } else if let Err(e) = got {
+                return Poll::Ready(Some(Err(e)));
+            }
+        }
+    }
+}
+
+impl Async<Inotify> {
+    /// A [`Stream`] of owned events ([`InotifyEvent`]), read through a
+    /// buffer of [`DEFAULT_BUFFER_LEN`](inotify::DEFAULT_BUFFER_LEN) bytes.
+    /// Each item is the event or what the parser found instead (a queue
+    /// overflow, a malformed record).
+    ///
+    /// # Cancellation safety
+    /// Cancellation safe: see [`Stream`].
+    #[must_use]
+    pub fn stream(&self) -> Stream<'_, Inotify> {
+        self.make_stream()
+    }
+}
+
+impl Async<SignalFd> {
+    /// A [`Stream`] of owned signal records ([`SignalInfo`]), read 16 at
+    /// a time at most.
+    ///
+    /// # Cancellation safety
+    /// Cancellation safe: see [`Stream`].
+    #[must_use]
+    pub fn stream(&self) -> Stream<'_, SignalFd> {
+        self.make_stream()
     }
 }

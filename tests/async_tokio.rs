@@ -656,3 +656,76 @@ fn async_watch_example_reports_events_ticks_and_exits_on_sigint() {
     assert_eq!(status(&["/tmp", "0"]), Some(2));
     assert_eq!(status(&["/no/such/dir"]), Some(1));
 }
+
+/// The next item of a stream (futures-core has no `StreamExt`).
+async fn next<S: futures_core::Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+    std::future::poll_fn(|cx| std::pin::Pin::new(&mut *stream).poll_next(cx)).await
+}
+
+#[test]
+fn inotify_stream_yields_owned_events_and_loses_none_when_cancelled() {
+    current().block_on(async {
+        let (dir, inotify) = watched();
+        let mut stream = inotify.stream();
+        // A pending `next` dropped by a timeout takes nothing.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(5), next(&mut stream))
+                .await
+                .is_err()
+        );
+        let consumed = Arc::new(AtomicUsize::new(0));
+        let producer = open_alternately(dir.path(), BURST, consumed.clone());
+        for seen in 0..BURST {
+            let event = next(&mut stream).await.unwrap().unwrap().unwrap();
+            assert_eq!(event.mask, EventFlags::OPEN);
+            let want: &[u8] = if seen % 2 == 0 { b"a" } else { b"b" };
+            assert_eq!(event.name, want, "event {seen}");
+            assert_eq!(event.cookie, 0);
+            consumed.store(seen + 1, Ordering::Relaxed);
+        }
+        producer.join().unwrap();
+        assert!(
+            tokio::time::timeout(Duration::from_millis(5), next(&mut stream))
+                .await
+                .is_err(),
+            "exactly {BURST}"
+        );
+    });
+}
+
+#[test]
+fn signalfd_stream_yields_owned_records() {
+    if util::in_child("signalfd_stream_yields_owned_records") {
+        return;
+    }
+    let set = SigSet::from([Signal::USR1, Signal::USR2]);
+    signal::block(&set).unwrap();
+    current().block_on(async {
+        let signals = Async::new(SignalFd::new(&set).unwrap()).unwrap();
+        let mut stream = signals.stream();
+        assert!(
+            tokio::time::timeout(Duration::from_millis(5), next(&mut stream))
+                .await
+                .is_err()
+        );
+        signal::raise(Signal::USR2).unwrap();
+        signal::raise(Signal::USR1).unwrap();
+        let mut got = Vec::new();
+        for _ in 0..2 {
+            let info = next(&mut stream).await.unwrap().unwrap().unwrap();
+            assert_eq!(info.pid, std::process::id());
+            assert_eq!(info.uid, rustix::process::getuid().as_raw());
+            assert_eq!(
+                kernfd::signalfd::parse(&info.raw)
+                    .next()
+                    .unwrap()
+                    .unwrap()
+                    .signal(),
+                info.signal
+            );
+            got.push(info.signal);
+        }
+        got.sort_by_key(|s| s.map(Signal::as_raw));
+        assert_eq!(got, [Some(Signal::USR1), Some(Signal::USR2)]);
+    });
+}
