@@ -70,6 +70,7 @@ mod sealed {
     }
 
     /// What [`super::Reader`] needs of a blocking reader.
+    #[allow(unreachable_pub)] // sealed: a bound of the public `Records::Reader`
     pub trait Buffered {
         fn buffered(&self) -> usize;
     }
