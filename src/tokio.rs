@@ -17,9 +17,9 @@
 //! `EAGAIN` instead of polling. Each async call makes the object's ordinary
 //! non-blocking call; while the kernel answers `EAGAIN` it awaits tokio's
 //! readiness, calls again, and clears readiness only after a call made
-//! under it answered `EAGAIN`. Readiness is
-//! never cleared on a guess, so an edge-triggered wakeup is never lost, and
-//! no call on an async path can block the runtime.
+//! under it answered `EAGAIN`. Readiness is never cleared on a guess, so an
+//! edge-triggered wakeup is never lost, and no call on an async path can
+//! block the runtime.
 //!
 //! # Cancellation safety
 //! The read (or write) syscall happens only inside the poll that then
