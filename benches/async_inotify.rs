@@ -3,8 +3,11 @@
 //! and its `Stream` of owned events, in one run: time and heap allocations
 //! per event.
 //!
+//! The `inotify` crate's `EventStream` (tokio, owned events) runs beside
+//! them as the peer.
+//!
 //! Each round queues `N` events (opens of 1024 rotating files in one
-//! directory) in three instances watching that directory, so every reader
+//! directory) in four instances watching that directory, so every reader
 //! drains the very same events, then each reader reads its instance until it
 //! has seen `N` events through a 4096-byte buffer, on a current-thread
 //! runtime. Rounds rotate the order; min and median are shown, with the
@@ -61,10 +64,11 @@ static GLOBAL: Counting = Counting;
 const BUF_LEN: usize = 4096;
 const FILES: usize = 1024;
 const QUEUE_SYSCTL: &str = "/proc/sys/fs/inotify/max_queued_events";
-const READERS: [&str; 3] = [
+const READERS: [&str; 4] = [
     "kernfd blocking read",
     "kernfd async read",
     "kernfd async Stream",
+    "inotify EventStream",
 ];
 
 /// Restores the queue limit on drop (also on panic).
@@ -145,6 +149,23 @@ async fn async_stream(ino: &Async<Inotify>, n: usize) -> u64 {
     sum
 }
 
+async fn peer_stream(ino: inotify::Inotify, n: usize) -> u64 {
+    let mut stream = ino.into_event_stream([0_u8; BUF_LEN]).unwrap();
+    let mut sum = 0_u64;
+    for _ in 0..n {
+        let e =
+            std::future::poll_fn(|cx| futures_core::Stream::poll_next(Pin::new(&mut stream), cx))
+                .await
+                .unwrap()
+                .unwrap();
+        let name_len = e.name.map_or(0, |n| n.len());
+        sum = sum.wrapping_add(
+            e.wd.get_watch_descriptor_id() as u64 + u64::from(e.mask.bits()) + name_len as u64,
+        );
+    }
+    sum
+}
+
 fn median(v: &mut [Duration]) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -184,8 +205,8 @@ fn main() {
         .build()
         .unwrap();
     let mut buf = Box::new([0_u8; BUF_LEN]);
-    let mut times: [Vec<Duration>; 3] = Default::default();
-    let mut allocs = [0_usize; 3];
+    let mut times: [Vec<Duration>; 4] = Default::default();
+    let mut allocs = [0_usize; 4];
     for round in 0..rounds {
         let watch = |p: &Path| {
             let ino = Inotify::new().unwrap();
@@ -200,16 +221,23 @@ fn main() {
                 Async::new(watch(dir.path())).unwrap(),
             )
         });
+        let mut peer = Some(inotify::Inotify::init().unwrap());
+        if let Some(p) = &mut peer {
+            p.watches()
+                .add(dir.path(), inotify::WatchMask::OPEN)
+                .unwrap();
+        }
         queue(&files, n);
-        let mut sums = [0_u64; 3];
-        for k in 0..3 {
-            let which = (k + round) % 3;
+        let mut sums = [0_u64; 4];
+        for k in 0..4 {
+            let which = (k + round) % 4;
             let before = ALLOCS.load(Ordering::Relaxed);
             let start = Instant::now();
             sums[which] = match which {
                 0 => blocking(&plain, &mut buf, n),
                 1 => rt.block_on(async_read(&read, &mut buf, n)),
-                _ => rt.block_on(async_stream(&stream, n)),
+                2 => rt.block_on(async_stream(&stream, n)),
+                _ => rt.block_on(peer_stream(peer.take().unwrap(), n)),
             };
             times[which].push(start.elapsed());
             allocs[which] += ALLOCS.load(Ordering::Relaxed) - before;
