@@ -66,6 +66,20 @@ fn new_switches_the_mode_and_into_inner_restores_it() {
             wrapped.get_ref().is_nonblocking(),
             "reads return EAGAIN while wrapped"
         );
+        let raw = std::os::fd::AsRawFd::as_raw_fd(wrapped.get_ref());
+        assert_eq!(std::os::fd::AsRawFd::as_raw_fd(&wrapped), raw);
+        assert_eq!(
+            std::os::fd::AsRawFd::as_raw_fd(&std::os::fd::AsFd::as_fd(&wrapped)),
+            raw
+        );
+        // Switched back behind its back: the next async call undoes it.
+        wrapped.get_ref().set_nonblocking(false).unwrap();
+        assert!(
+            tokio::time::timeout(Duration::from_millis(5), wrapped.read(&mut [0_u8; 4096]))
+                .await
+                .is_err()
+        );
+        assert!(wrapped.get_ref().is_nonblocking());
         let back = wrapped.into_inner().unwrap();
         assert!(!back.is_nonblocking(), "the mode it had");
         util::assert_kernel_nonblocking(&back);
