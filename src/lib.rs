@@ -28,6 +28,7 @@
 //! | [`seccomp`] | `seccomp(2)`: strict and filter modes, an allocation-free filter builder, a BPF evaluator, user notification |
 //! | [`aio`] | native Linux AIO: `io_setup(2)`, `io_submit(2)`, `io_getevents(2)`, with a borrow-checked safe path |
 //! | [`pipe`] | `splice(2)`, `tee(2)`, `vmsplice(2)`, pipe sizing, a zero-copy copy loop |
+//! | `tokio` (feature `tokio`) | every descriptor object as tokio futures (`Async<T>`), cancellation safe; with feature `mio`, each is a `mio::event::Source` |
 //!
 //! And the pieces every module shares:
 //!
@@ -140,6 +141,8 @@ mod shared;
 pub mod aio;
 pub mod eventfd;
 pub mod hostname;
+#[cfg(feature = "mio")]
+mod mio;
 pub mod mount;
 pub mod pipe;
 pub mod process;
@@ -150,6 +153,9 @@ pub mod seccomp;
 pub mod signal;
 pub mod signalfd;
 pub mod timerfd;
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub mod tokio;
 pub mod wait;
 
 pub use buffer::Buffer;

@@ -1,0 +1,747 @@
+//! The tokio layer (`kernfd::tokio`): every object's async calls against
+//! the real kernel, bursts with no loss, cancellation of pending futures,
+//! tasks contending for one object, and a current-thread runtime that keeps
+//! running while reads wait. Needs `--features tokio` (CI: `--all-features`).
+#![cfg(feature = "tokio")]
+
+mod util;
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use kernfd::eventfd::EventFd;
+use kernfd::fanotify::{EventFlags as FanFlags, InitFlags as FanInit, MarkType};
+use kernfd::inotify::{EventFlags, Inotify, WatchFlags};
+use kernfd::signal::{self, SigSet, Signal};
+use kernfd::signalfd::SignalFd;
+use kernfd::timerfd::{Outcome, TimerFd};
+use kernfd::tokio::Async;
+use kernfd::{Errno, Error};
+
+/// A current-thread runtime with IO and timers.
+fn current() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A two-worker runtime.
+fn multi() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Polls `fut` once; `true` when it is still pending.
+async fn pending_once<F: Future>(fut: std::pin::Pin<&mut F>) -> bool {
+    let mut fut = fut;
+    std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx).is_pending())).await
+}
+
+/// A watched directory holding files `a` and `b`, watched for `OPEN`.
+fn watched() -> (tempfile::TempDir, Async<Inotify>) {
+    let dir = util::tempdir();
+    std::fs::write(dir.path().join("a"), b"").unwrap();
+    std::fs::write(dir.path().join("b"), b"").unwrap();
+    let inotify = Async::new(Inotify::new().unwrap()).unwrap();
+    util::within_inotify_limits(inotify.get_ref().add_watch(dir.path(), WatchFlags::OPEN));
+    (dir, inotify)
+}
+
+#[test]
+fn new_switches_the_mode_and_into_inner_restores_it() {
+    current().block_on(async {
+        let blocking = Inotify::new().unwrap();
+        assert!(!blocking.is_nonblocking());
+        let wrapped = Async::new(blocking).unwrap();
+        assert!(
+            wrapped.get_ref().is_nonblocking(),
+            "reads return EAGAIN while wrapped"
+        );
+        let raw = std::os::fd::AsRawFd::as_raw_fd(wrapped.get_ref());
+        assert_eq!(std::os::fd::AsRawFd::as_raw_fd(&wrapped), raw);
+        assert_eq!(
+            std::os::fd::AsRawFd::as_raw_fd(&std::os::fd::AsFd::as_fd(&wrapped)),
+            raw
+        );
+        // Switched back behind its back: the next async call undoes it.
+        wrapped.get_ref().set_nonblocking(false).unwrap();
+        assert!(
+            tokio::time::timeout(Duration::from_millis(5), wrapped.read(&mut [0_u8; 4096]))
+                .await
+                .is_err()
+        );
+        assert!(wrapped.get_ref().is_nonblocking());
+        let back = wrapped.into_inner().unwrap();
+        assert!(!back.is_nonblocking(), "the mode it had");
+        util::assert_kernel_nonblocking(&back);
+    });
+}
+
+#[test]
+fn new_outside_a_runtime_is_eio_not_a_panic() {
+    let e = Async::new(EventFd::new(0).unwrap()).unwrap_err();
+    assert!(
+        matches!(e, Error::Os { call: "tokio", errno } if errno == Errno::IO),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn new_on_a_descriptor_epoll_cannot_watch_is_eperm() {
+    current().block_on(async {
+        let file = std::fs::File::open("/proc/self/exe").unwrap();
+        let fake = EventFd::from(std::os::fd::OwnedFd::from(file));
+        let e = Async::new(fake).unwrap_err();
+        assert!(
+            matches!(e, Error::Os { call: "tokio", errno } if errno == Errno::PERM),
+            "{e:?}"
+        );
+    });
+}
+
+#[test]
+fn inotify_read_awaits_and_iterates_in_place() {
+    current().block_on(async {
+        let (dir, inotify) = watched();
+        let mut buf = [0_u8; 4096];
+        let waiting = tokio::spawn(async move {
+            let names: Vec<Vec<u8>> = inotify
+                .read(&mut buf)
+                .await
+                .unwrap()
+                .map(|e| e.unwrap().name_bytes().to_vec())
+                .collect();
+            names
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        std::fs::File::open(dir.path().join("a")).unwrap();
+        assert_eq!(waiting.await.unwrap(), [b"a".to_vec()]);
+    });
+}
+
+#[test]
+fn inotify_read_refuses_a_short_buffer_before_any_syscall() {
+    current().block_on(async {
+        let (_dir, inotify) = watched();
+        let mut buf = [0_u8; 8];
+        let e = inotify.read(&mut buf).await.unwrap_err();
+        assert!(matches!(e, Error::BufferTooSmall { len: 8, .. }), "{e:?}");
+        assert!(matches!(
+            inotify.reader(&mut buf).unwrap_err(),
+            Error::BufferTooSmall { .. }
+        ));
+    });
+}
+
+/// Events in a burst, with the reader running concurrently: more than the
+/// default queue (16384) holds, so a reader that lost a wakeup overflows.
+/// (The issue asks 100,000; 20,000 keeps the test under a second.)
+const BURST: usize = 20_000;
+
+/// Opens `a` and `b` alternately `n` times from a new thread, never more
+/// than 8,000 ahead of `consumed`, so the queue (16,384) never overflows
+/// while the reader keeps up.
+fn open_alternately(
+    dir: &std::path::Path,
+    n: usize,
+    consumed: Arc<AtomicUsize>,
+) -> std::thread::JoinHandle<()> {
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    std::thread::spawn(move || {
+        for i in 0..n {
+            while i > consumed.load(Ordering::Relaxed) + 8_000 {
+                std::thread::yield_now();
+            }
+            std::fs::File::open(if i % 2 == 0 { &a } else { &b }).unwrap();
+        }
+    })
+}
+
+#[test]
+fn a_burst_through_read_loses_nothing_and_keeps_order() {
+    current().block_on(async {
+        let (dir, inotify) = watched();
+        let consumed = Arc::new(AtomicUsize::new(0));
+        let producer = open_alternately(dir.path(), BURST, consumed.clone());
+        let mut buf = [0_u8; 4096];
+        let mut seen = 0;
+        while seen < BURST {
+            for event in inotify.read(&mut buf).await.unwrap() {
+                let event = event.unwrap(); // an overflow is an error item
+                assert_eq!(event.mask(), EventFlags::OPEN);
+                let want: &[u8] = if seen % 2 == 0 { b"a" } else { b"b" };
+                assert_eq!(event.name_bytes(), want, "event {seen}");
+                seen += 1;
+            }
+            consumed.store(seen, Ordering::Relaxed);
+        }
+        producer.join().unwrap();
+        let mut none = pin!(inotify.read(&mut buf));
+        assert!(pending_once(none.as_mut()).await, "exactly {BURST} events");
+    });
+}
+
+#[test]
+fn a_burst_through_read_event_loses_nothing() {
+    current().block_on(async {
+        let (dir, inotify) = watched();
+        let consumed = Arc::new(AtomicUsize::new(0));
+        let producer = open_alternately(dir.path(), BURST, consumed.clone());
+        let mut buf = [0_u8; 4096];
+        let mut reader = inotify.reader(&mut buf).unwrap();
+        for seen in 0..BURST {
+            let event = reader.read_event().await.unwrap().unwrap();
+            let want: &[u8] = if seen % 2 == 0 { b"a" } else { b"b" };
+            assert_eq!(event.name_bytes(), want, "event {seen}");
+            consumed.store(seen + 1, Ordering::Relaxed);
+        }
+        producer.join().unwrap();
+        assert_eq!(reader.buffered(), 0);
+    });
+}
+
+#[test]
+fn a_dropped_pending_read_loses_no_event() {
+    current().block_on(async {
+        let (dir, inotify) = watched();
+        let mut buf = [0_u8; 4096];
+        // One cancelled by a timeout in a select, with nothing queued.
+        tokio::select! {
+            biased;
+            r = inotify.read(&mut buf) => panic!("nothing was queued: {:?}", r.map(Iterator::count)),
+            () = tokio::time::sleep(Duration::from_millis(1)) => {}
+        }
+        {
+            let mut read = pin!(inotify.read(&mut buf));
+            assert!(pending_once(read.as_mut()).await, "nothing queued yet");
+            // Readiness arrives while the future is pending; it is dropped
+            // without being polled again.
+            std::fs::File::open(dir.path().join("a")).unwrap();
+            std::fs::File::open(dir.path().join("b")).unwrap();
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let names: Vec<_> = inotify
+            .read(&mut buf)
+            .await
+            .unwrap()
+            .map(|e| e.unwrap().name_bytes().to_vec())
+            .collect();
+        assert_eq!(names, [b"a".to_vec(), b"b".to_vec()]);
+    });
+}
+
+#[test]
+fn a_dropped_pending_read_event_loses_no_event_buffered_or_queued() {
+    current().block_on(async {
+        let (dir, inotify) = watched();
+        for name in ["a", "b", "a"] {
+            std::fs::File::open(dir.path().join(name)).unwrap();
+        }
+        let mut buf = [0_u8; 4096];
+        let mut reader = inotify.reader(&mut buf).unwrap();
+        assert_eq!(
+            reader.read_event().await.unwrap().unwrap().name_bytes(),
+            b"a"
+        );
+        assert!(reader.buffered() > 0, "one read took all three");
+        assert_eq!(
+            reader.read_event().await.unwrap().unwrap().name_bytes(),
+            b"b"
+        );
+        assert_eq!(
+            reader.read_event().await.unwrap().unwrap().name_bytes(),
+            b"a"
+        );
+        {
+            let mut next = pin!(reader.read_event());
+            assert!(pending_once(next.as_mut()).await);
+            std::fs::File::open(dir.path().join("b")).unwrap();
+        }
+        let timed = tokio::time::timeout(Duration::from_millis(5), reader.read_event()).await;
+        // The event may arrive within the timeout (then it was read) or the
+        // timeout dropped a ready future: either way it is not lost.
+        let name = match timed {
+            Ok(event) => event.unwrap().unwrap().name_bytes().to_vec(),
+            Err(_) => reader
+                .read_event()
+                .await
+                .unwrap()
+                .unwrap()
+                .name_bytes()
+                .to_vec(),
+        };
+        assert_eq!(name, b"b");
+        // `read_events` hands out the rest of a read at once.
+        for name in ["a", "b"] {
+            std::fs::File::open(dir.path().join(name)).unwrap();
+        }
+        let rest: Vec<_> = reader
+            .read_events()
+            .await
+            .unwrap()
+            .map(|e| e.unwrap().name_bytes().to_vec())
+            .collect();
+        assert_eq!(rest, [b"a".to_vec(), b"b".to_vec()]);
+    });
+}
+
+#[test]
+fn two_tasks_contending_for_one_instance_share_every_event_once() {
+    multi().block_on(async {
+        const N: usize = 2_000;
+        let dir = util::tempdir();
+        let inotify = Arc::new(Async::new(Inotify::new().unwrap()).unwrap());
+        util::within_inotify_limits(inotify.get_ref().add_watch(dir.path(), WatchFlags::CREATE));
+        let total = Arc::new(AtomicUsize::new(0));
+        let task = |inotify: Arc<Async<Inotify>>, total: Arc<AtomicUsize>| async move {
+            let mut names = Vec::new();
+            let mut buf = [0_u8; 1024]; // a few events per read
+            while total.load(Ordering::SeqCst) < N {
+                let Ok(events) =
+                    tokio::time::timeout(Duration::from_millis(50), inotify.read(&mut buf)).await
+                else {
+                    continue;
+                };
+                for event in events.unwrap() {
+                    names.push(event.unwrap().name_bytes().to_vec());
+                    total.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            names
+        };
+        let one = tokio::spawn(task(inotify.clone(), total.clone()));
+        let two = tokio::spawn(task(inotify.clone(), total.clone()));
+        let path = dir.path().to_owned();
+        tokio::task::spawn_blocking(move || {
+            for i in 0..N {
+                std::fs::File::create(path.join(i.to_string())).unwrap();
+            }
+        })
+        .await
+        .unwrap();
+        let (one, two) = (one.await.unwrap(), two.await.unwrap());
+        assert_eq!(one.len() + two.len(), N);
+        let all: HashSet<_> = one.iter().chain(&two).collect();
+        assert_eq!(all.len(), N, "each event went to one task");
+    });
+}
+
+#[test]
+fn two_tasks_contending_for_an_eventfd_read_every_count_once() {
+    multi().block_on(async {
+        const N: u64 = 5_000;
+        let counter = Arc::new(Async::new(EventFd::new(0).unwrap()).unwrap());
+        let sum = Arc::new(AtomicUsize::new(0));
+        let task = |counter: Arc<Async<EventFd>>, sum: Arc<AtomicUsize>| async move {
+            while sum.load(Ordering::SeqCst) < N as usize {
+                if let Ok(got) =
+                    tokio::time::timeout(Duration::from_millis(50), counter.read()).await
+                {
+                    sum.fetch_add(got.unwrap() as usize, Ordering::SeqCst);
+                }
+            }
+        };
+        let one = tokio::spawn(task(counter.clone(), sum.clone()));
+        let two = tokio::spawn(task(counter.clone(), sum.clone()));
+        for _ in 0..N {
+            counter.write(1).await.unwrap();
+        }
+        one.await.unwrap();
+        two.await.unwrap();
+        assert_eq!(sum.load(Ordering::SeqCst), N as usize);
+    });
+}
+
+/// Runs `read` on a current-thread runtime beside a 10 ms interval; the
+/// read is satisfied after about 200 ms by another thread. Returns the
+/// ticks seen meanwhile: a read that blocked the thread would let none
+/// through.
+fn ticks_while<F: Future>(rt: &tokio::runtime::Runtime, read: F) -> (F::Output, u32) {
+    rt.block_on(async {
+        let mut interval = tokio::time::interval(Duration::from_millis(10));
+        let mut read = pin!(read);
+        let mut ticks = 0;
+        loop {
+            tokio::select! {
+                got = &mut read => return (got, ticks),
+                _ = interval.tick() => ticks += 1,
+            }
+        }
+    })
+}
+
+#[test]
+fn nothing_blocks_the_current_thread_runtime() {
+    // Every object is made in blocking mode: `Async::new` switches it.
+    let dir = util::tempdir();
+    let path = dir.path().join("late");
+    let rt = current();
+    let inotify = rt.block_on(async { Async::new(Inotify::new().unwrap()).unwrap() });
+    util::within_inotify_limits(inotify.get_ref().add_watch(dir.path(), WatchFlags::CREATE));
+    let late = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        std::fs::File::create(path).unwrap();
+    });
+    let mut buf = [0_u8; 4096];
+    let (got, ticks) = ticks_while(&rt, async {
+        inotify.read(&mut buf).await.map(Iterator::count)
+    });
+    assert_eq!(got.unwrap(), 1);
+    assert!(ticks >= 5, "the interval kept ticking: {ticks}");
+    late.join().unwrap();
+
+    let counter = Arc::new(EventFd::new(0).unwrap());
+    let rt = current();
+    let wrapped = rt.block_on(async { Async::new(EventFd::new(0).unwrap()).unwrap() });
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&wrapped);
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        // SAFETY: `fd` stays open: `wrapped` outlives this thread's join.
+        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+        kernfd::eventfd::write(borrowed, 7).unwrap();
+    });
+    let (got, ticks) = ticks_while(&rt, wrapped.read());
+    assert_eq!(got.unwrap(), 7);
+    assert!(ticks >= 5, "the interval kept ticking: {ticks}");
+    writer.join().unwrap();
+    drop(counter);
+
+    let rt = current();
+    let timer = rt.block_on(async { Async::new(TimerFd::new().unwrap()).unwrap() });
+    timer
+        .get_ref()
+        .set_after(Duration::from_millis(200), Duration::ZERO)
+        .unwrap();
+    let start = Instant::now();
+    let (got, ticks) = ticks_while(&rt, timer.read());
+    assert_eq!(got.unwrap(), Outcome::Expired(1));
+    assert!(start.elapsed() >= Duration::from_millis(190));
+    assert!(ticks >= 5, "the interval kept ticking: {ticks}");
+}
+
+#[test]
+fn timerfd_read_counts_expirations() {
+    current().block_on(async {
+        let timer = Async::new(TimerFd::new().unwrap()).unwrap();
+        timer
+            .get_ref()
+            .set_after(Duration::from_millis(5), Duration::from_millis(5))
+            .unwrap();
+        let mut total = 0;
+        while total < 3 {
+            match timer.read().await.unwrap() {
+                Outcome::Expired(n) => total += n,
+                Outcome::Canceled => panic!("not a CANCEL_ON_SET timer"),
+            }
+        }
+        // A dropped pending read takes no expiration.
+        timer
+            .get_ref()
+            .set_after(Duration::from_millis(30), Duration::ZERO)
+            .unwrap();
+        assert!(
+            tokio::time::timeout(Duration::from_millis(1), timer.read())
+                .await
+                .is_err()
+        );
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        assert_eq!(timer.read().await.unwrap(), Outcome::Expired(1));
+    });
+}
+
+#[test]
+fn eventfd_write_awaits_room_and_rejects_u64_max() {
+    current().block_on(async {
+        let counter = Async::new(EventFd::new(0).unwrap()).unwrap();
+        counter.write(kernfd::eventfd::MAX).await.unwrap();
+        // The counter is full: the write waits for a read.
+        {
+            let mut full = pin!(counter.write(1));
+            assert!(pending_once(full.as_mut()).await, "no room");
+        } // dropped: it added nothing
+        assert_eq!(counter.read().await.unwrap(), kernfd::eventfd::MAX);
+        counter.write(kernfd::eventfd::MAX).await.unwrap();
+        let (wrote, read) = tokio::join!(counter.write(2), async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            counter.read().await
+        });
+        wrote.unwrap();
+        assert_eq!(read.unwrap(), kernfd::eventfd::MAX);
+        assert_eq!(counter.read().await.unwrap(), 2);
+        let e = counter.write(u64::MAX).await.unwrap_err();
+        assert_eq!(e.errno(), Some(Errno::INVAL), "{e:?}");
+    });
+}
+
+#[test]
+fn signalfd_read_and_reader_in_queue_order() {
+    if util::in_child("signalfd_read_and_reader_in_queue_order") {
+        return;
+    }
+    let rt1 = Signal::rt(1).unwrap();
+    let set = SigSet::from([Signal::USR1, Signal::USR2, rt1]);
+    signal::block(&set).unwrap();
+    current().block_on(async {
+        let signals = Async::new(SignalFd::new(&set).unwrap()).unwrap();
+        let mut buf = [0_u8; 4096];
+        // Nothing pending: the read waits, and dropping it takes nothing.
+        {
+            let mut read = pin!(signals.read(&mut buf));
+            assert!(pending_once(read.as_mut()).await);
+            signal::raise(Signal::USR1).unwrap();
+        }
+        let got: Vec<_> = signals
+            .read(&mut buf)
+            .await
+            .unwrap()
+            .map(|s| s.unwrap().signal())
+            .collect();
+        assert_eq!(got, [Some(Signal::USR1)]);
+
+        for sig in [Signal::USR2, rt1, rt1] {
+            signal::raise(sig).unwrap();
+        }
+        let mut buf = [0_u8; 4096];
+        let mut reader = signals.reader(&mut buf).unwrap();
+        let mut got = Vec::new();
+        for _ in 0..3 {
+            got.push(reader.read_event().await.unwrap().unwrap().signal());
+        }
+        assert_eq!(got, [Some(Signal::USR2), Some(rt1), Some(rt1)]);
+        let tid = rustix::thread::gettid();
+        let late = util::signal_thread_after(tid, libc::SIGUSR2, Duration::from_millis(50));
+        assert_eq!(
+            reader.read_event().await.unwrap().unwrap().signal(),
+            Some(Signal::USR2)
+        );
+        late.join().unwrap();
+    });
+}
+
+#[test]
+fn fanotify_read_and_reader_and_a_sync_response() {
+    if util::in_mount_ns() {
+        return;
+    }
+    let (dir, fan) = or_skip!(util::fanotify::watched_tmpfs(
+        FanInit::CLASS_NOTIF,
+        MarkType::Mount,
+        FanFlags::CLOSE_WRITE,
+    ));
+    current().block_on(async {
+        let fan = Async::new(fan).unwrap();
+        let mut buf = vec![0_u8; 4096];
+        {
+            let mut read = pin!(fan.read(&mut buf[..]));
+            assert!(pending_once(read.as_mut()).await);
+            std::fs::write(dir.path().join("x"), b"1").unwrap();
+        }
+        let mut events = fan.read(&mut buf[..]).await.unwrap();
+        let event = events.next().unwrap().unwrap();
+        assert!(event.mask().contains(FanFlags::CLOSE_WRITE));
+        assert_eq!(event.pid(), std::process::id() as i32);
+        drop(event);
+        drop(events);
+
+        let mut buf = vec![0_u8; 4096];
+        let mut reader = fan.reader(&mut buf[..]).unwrap();
+        std::fs::write(dir.path().join("y"), b"1").unwrap();
+        std::fs::write(dir.path().join("z"), b"1").unwrap();
+        for _ in 0..2 {
+            let event = reader.read_event().await.unwrap().unwrap();
+            assert!(event.mask().contains(FanFlags::CLOSE_WRITE));
+        }
+    });
+
+    // A permission group: read asynchronously, answer with the sync respond.
+    let perm = or_skip!(util::fanotify::group(FanInit::CLASS_CONTENT));
+    perm.add(MarkType::Mount, FanFlags::OPEN_PERM, dir.path())
+        .unwrap();
+    current().block_on(async {
+        let perm = Async::new(perm).unwrap();
+        let opener = util::fanotify::open_in_thread(&dir.path().join("x"));
+        let mut buf = vec![0_u8; 4096];
+        let mut events = perm.read(&mut buf[..]).await.unwrap();
+        let event = events.next().unwrap().unwrap();
+        assert!(event.mask().contains(FanFlags::OPEN_PERM));
+        event.respond(kernfd::fanotify::Response::DENY).unwrap();
+        drop(event);
+        drop(events);
+        let denied = opener.join().unwrap().unwrap_err();
+        assert_eq!(denied.raw_os_error(), Some(libc::EPERM));
+    });
+}
+
+/// `examples/async_watch`, built with the `tokio` feature: the one next to
+/// the test binaries when fresh (`cargo test --all-features` builds it),
+/// else built into a target directory of its own.
+/// `Err` with why when it is stale and cannot be built (cargo out of
+/// reach, as for the suite run as nobody after a root build).
+fn async_watch_bin() -> Result<std::path::PathBuf, String> {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(std::path::Path::parent).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mtime = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let mut newest = mtime(&root.join("examples/async_watch.rs"));
+    let mut dirs = vec![root.join("src")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                dirs.push(e.path());
+            } else {
+                newest = newest.max(mtime(&e.path()));
+            }
+        }
+    }
+    let target = profile_dir.join("async_watch-example-build");
+    for fresh in [
+        profile_dir.join("examples/async_watch"),
+        target.join("debug/examples/async_watch"),
+    ] {
+        if mtime(&fresh) >= newest {
+            return Ok(fresh);
+        }
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args([
+            "build",
+            "--features",
+            "tokio",
+            "--example",
+            "async_watch",
+            "--target-dir",
+        ])
+        .arg(&target)
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("examples/async_watch is stale and cargo cannot run: {e}"))?;
+    assert!(status.success(), "cargo build --example async_watch failed");
+    Ok(target.join("debug/examples/async_watch"))
+}
+
+#[test]
+fn async_watch_example_reports_events_ticks_and_exits_on_sigint() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let bin = or_skip!(async_watch_bin());
+    let dir = util::tempdir();
+    let mut child = Command::new(&bin)
+        .arg(dir.path())
+        .arg("20")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = || lines.next().unwrap().unwrap();
+    assert!(next().starts_with("watching "));
+    std::fs::write(dir.path().join("made"), b"x").unwrap();
+    let mut seen = Vec::new();
+    while !seen.iter().any(|l: &String| l == "event CLOSE_WRITE made")
+        || !seen.iter().any(|l| l.starts_with("tick "))
+    {
+        seen.push(next());
+    }
+    assert!(seen.contains(&"event CREATE made".to_owned()), "{seen:?}");
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: plain integers; the child is ours and still running.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let rest: Vec<String> = std::iter::from_fn(|| lines.next().map(Result::unwrap)).collect();
+    assert_eq!(rest.last().map(String::as_str), Some("SIGINT"), "{rest:?}");
+    assert!(child.wait().unwrap().success(), "exit status 0 on SIGINT");
+
+    // Usage errors: status 2; a missing directory: status 1.
+    let status = |args: &[&str]| {
+        Command::new(&bin)
+            .args(args)
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+            .code()
+    };
+    assert_eq!(status(&[]), Some(2));
+    assert_eq!(status(&["/tmp", "0"]), Some(2));
+    assert_eq!(status(&["/no/such/dir"]), Some(1));
+}
+
+/// The next item of a stream (futures-core has no `StreamExt`).
+async fn next<S: futures_core::Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+    std::future::poll_fn(|cx| std::pin::Pin::new(&mut *stream).poll_next(cx)).await
+}
+
+#[test]
+fn inotify_stream_yields_owned_events_and_loses_none_when_cancelled() {
+    current().block_on(async {
+        let (dir, inotify) = watched();
+        let mut stream = inotify.stream();
+        // A pending `next` dropped by a timeout takes nothing.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(5), next(&mut stream))
+                .await
+                .is_err()
+        );
+        let consumed = Arc::new(AtomicUsize::new(0));
+        let producer = open_alternately(dir.path(), BURST, consumed.clone());
+        for seen in 0..BURST {
+            let event = next(&mut stream).await.unwrap().unwrap().unwrap();
+            assert_eq!(event.mask, EventFlags::OPEN);
+            let want: &[u8] = if seen % 2 == 0 { b"a" } else { b"b" };
+            assert_eq!(event.name, want, "event {seen}");
+            assert_eq!(event.cookie, 0);
+            consumed.store(seen + 1, Ordering::Relaxed);
+        }
+        producer.join().unwrap();
+        assert!(
+            tokio::time::timeout(Duration::from_millis(5), next(&mut stream))
+                .await
+                .is_err(),
+            "exactly {BURST}"
+        );
+    });
+}
+
+#[test]
+fn signalfd_stream_yields_owned_records() {
+    if util::in_child("signalfd_stream_yields_owned_records") {
+        return;
+    }
+    let set = SigSet::from([Signal::USR1, Signal::USR2]);
+    signal::block(&set).unwrap();
+    current().block_on(async {
+        let signals = Async::new(SignalFd::new(&set).unwrap()).unwrap();
+        let mut stream = signals.stream();
+        assert!(
+            tokio::time::timeout(Duration::from_millis(5), next(&mut stream))
+                .await
+                .is_err()
+        );
+        signal::raise(Signal::USR2).unwrap();
+        signal::raise(Signal::USR1).unwrap();
+        let mut got = Vec::new();
+        for _ in 0..2 {
+            let info = next(&mut stream).await.unwrap().unwrap().unwrap();
+            assert_eq!(info.pid, std::process::id());
+            assert_eq!(info.uid, rustix::process::getuid().as_raw());
+            assert_eq!(
+                kernfd::signalfd::parse(&info.raw)
+                    .next()
+                    .unwrap()
+                    .unwrap()
+                    .signal(),
+                info.signal
+            );
+            got.push(info.signal);
+        }
+        got.sort_by_key(|s| s.map(Signal::as_raw));
+        assert_eq!(got, [Some(Signal::USR1), Some(Signal::USR2)]);
+    });
+}
