@@ -17,14 +17,14 @@
 use std::error::Error;
 use std::fs::{self, File};
 use std::hint::black_box;
+use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::os::unix::fs::FileExt;
-use std::mem::MaybeUninit;
 use std::path::{Path, PathBuf};
 
+use kernfd::Errno;
 use kernfd::fanotify::{self as fan, EventFlags, Fanotify, Info, InitFlags, MarkType};
 use kernfd::inotify::{self as ino, Inotify, WatchFlags};
-use kernfd::Errno;
 
 const INOTIFY_READERS: &[&str] = &[
     "kernfd-fields",
@@ -91,7 +91,9 @@ fn bench_loop_ino_kernfd_fields(i: &Inotify, buf: &mut [u8]) -> Tally {
             Ok(events) => {
                 for item in events {
                     match item {
-                        Ok(e) => t.add(e.wd() as u64 + u64::from(e.mask().bits()) + u64::from(e.cookie())),
+                        Ok(e) => t.add(
+                            e.wd() as u64 + u64::from(e.mask().bits()) + u64::from(e.cookie()),
+                        ),
                         Err(ino::EventError::QueueOverflow) => die("kernfd", "overflow"),
                         Err(ino::EventError::Malformed(p)) => die("kernfd", p),
                         Err(e) => die("kernfd", e),
@@ -211,7 +213,10 @@ fn bench_loop_ino_rustix_name(fd: &OwnedFd, buf: &mut [MaybeUninit<u8>]) -> Tall
 }
 
 #[inline(never)]
-fn bench_loop_ino_rustix_try(fd: &OwnedFd, buf: &mut [MaybeUninit<u8>]) -> Result<Tally, Box<dyn Error>> {
+fn bench_loop_ino_rustix_try(
+    fd: &OwnedFd,
+    buf: &mut [MaybeUninit<u8>],
+) -> Result<Tally, Box<dyn Error>> {
     let mut t = Tally::default();
     let mut r = rustix::fs::inotify::Reader::new(fd, buf);
     loop {
@@ -285,7 +290,9 @@ fn names(mix: &str, files: usize) -> Vec<String> {
                 seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
                 4 + (seed >> 16) as usize % 37
             } else {
-                mix.parse::<usize>().unwrap_or_else(|e| die("mix", e)).max(4)
+                mix.parse::<usize>()
+                    .unwrap_or_else(|e| die("mix", e))
+                    .max(4)
             };
             let mut s = format!("{i:04}");
             while s.len() < len {
@@ -307,7 +314,8 @@ fn run_inotify(reader: &str, n: usize, mix: &str) -> Tally {
         .collect();
     let mut buf = vec![0_u8; 4096];
     let mut ubuf = vec![MaybeUninit::<u8>::uninit(); 4096];
-    let flags = rustix::fs::inotify::CreateFlags::NONBLOCK | rustix::fs::inotify::CreateFlags::CLOEXEC;
+    let flags =
+        rustix::fs::inotify::CreateFlags::NONBLOCK | rustix::fs::inotify::CreateFlags::CLOEXEC;
     let fd = rustix::fs::inotify::init(flags).unwrap_or_else(|e| die("inotify_init", e));
     rustix::fs::inotify::add_watch(&fd, dir.path(), rustix::fs::inotify::WatchFlags::MODIFY)
         .unwrap_or_else(|e| die("add_watch", e));
@@ -329,7 +337,9 @@ fn run_inotify(reader: &str, n: usize, mix: &str) -> Tally {
         }
         "rustix-fields" => bench_loop_ino_rustix_fields(&fd, &mut ubuf),
         "rustix-name" => bench_loop_ino_rustix_name(&fd, &mut ubuf),
-        "rustix-try" => bench_loop_ino_rustix_try(&fd, &mut ubuf).unwrap_or_else(|e| die("rustix", e)),
+        "rustix-try" => {
+            bench_loop_ino_rustix_try(&fd, &mut ubuf).unwrap_or_else(|e| die("rustix", e))
+        }
         "inotify" => {
             // SAFETY: the inotify fd is handed over whole.
             let mut i = unsafe { inotify::Inotify::from_raw_fd(fd.into_raw_fd()) };
@@ -360,7 +370,9 @@ fn fid_sum(e: &fan::Event<'_>) -> u64 {
     let f = e.fid();
     e.mask().bits()
         + e.pid() as u64
-        + f.map_or(0, |f| f.handle().bytes().len() + f.name_bytes().map_or(0, <[u8]>::len)) as u64
+        + f.map_or(0, |f| {
+            f.handle().bytes().len() + f.name_bytes().map_or(0, <[u8]>::len)
+        }) as u64
 }
 
 /// Metadata only, one arm per error variant.
@@ -486,7 +498,9 @@ fn bench_loop_fd_kernfd_close(f: &Fanotify, buf: &mut [u8]) -> Tally {
             Ok(events) => {
                 for item in events {
                     match item {
-                        Ok(e) => t.add(e.mask().bits() + e.pid() as u64 + u64::from(e.borrow_fd().is_some())),
+                        Ok(e) => t.add(
+                            e.mask().bits() + e.pid() as u64 + u64::from(e.borrow_fd().is_some()),
+                        ),
                         Err(fan::EventError::QueueOverflow) => die("kernfd", "overflow"),
                         Err(fan::EventError::Malformed(p)) => die("kernfd", p),
                         Err(e) => die("kernfd", e),
@@ -533,7 +547,9 @@ fn bench_loop_fd_kernfd_catchall(f: &Fanotify, buf: &mut [u8]) -> Tally {
             Ok(events) => {
                 for item in events {
                     match item {
-                        Ok(e) => t.add(e.mask().bits() + e.pid() as u64 + u64::from(e.borrow_fd().is_some())),
+                        Ok(e) => t.add(
+                            e.mask().bits() + e.pid() as u64 + u64::from(e.borrow_fd().is_some()),
+                        ),
                         Err(e) => panic!("kernfd: {e}"),
                     }
                 }
@@ -665,8 +681,11 @@ fn private_tmpfs() -> Option<tempfile::TempDir> {
     unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWNS) }
         .unwrap_or_else(|e| die("unshare", e));
     use rustix::mount::{MountFlags, MountPropagationFlags};
-    rustix::mount::mount_change("/", MountPropagationFlags::PRIVATE | MountPropagationFlags::REC)
-        .unwrap_or_else(|e| die("make-rprivate", e));
+    rustix::mount::mount_change(
+        "/",
+        MountPropagationFlags::PRIVATE | MountPropagationFlags::REC,
+    )
+    .unwrap_or_else(|e| die("make-rprivate", e));
     let dir = tempfile::tempdir().unwrap_or_else(|e| die("tempdir", e));
     rustix::mount::mount("tmpfs", dir.path(), "tmpfs", MountFlags::empty(), None)
         .unwrap_or_else(|e| die("mount", e));
@@ -687,19 +706,29 @@ fn run_fanotify(fid: bool, reader: &str, n: usize, root: &Path) -> Tally {
     };
     let (fan_fid, fd) = if reader == "fanotify-fid" {
         use fanotify_fid::consts as c;
-        let flags = if fid { c::FAN_REPORT_DFID_NAME } else { 0 } | c::FAN_UNLIMITED_QUEUE | c::FAN_NONBLOCK | 1;
+        let flags = if fid { c::FAN_REPORT_DFID_NAME } else { 0 }
+            | c::FAN_UNLIMITED_QUEUE
+            | c::FAN_NONBLOCK
+            | 1;
         let f_flags = (libc::O_RDONLY | libc::O_CLOEXEC | libc::O_LARGEFILE) as u32;
         let g = fanotify_fid::Fanotify::init(flags, f_flags).unwrap_or_else(|e| die("init", e));
         if fid {
-            g.mark(c::FAN_MARK_ADD | c::FAN_MARK_FILESYSTEM, c::FAN_CREATE, root)
+            g.mark(
+                c::FAN_MARK_ADD | c::FAN_MARK_FILESYSTEM,
+                c::FAN_CREATE,
+                root,
+            )
         } else {
             g.mark(c::FAN_MARK_ADD | c::FAN_MARK_MOUNT, c::FAN_OPEN, root)
         }
         .unwrap_or_else(|e| die("mark", e));
         (Some(g), None)
     } else {
-        let flags = if fid { InitFlags::REPORT_DFID_NAME } else { InitFlags::CLASS_NOTIF }
-            | InitFlags::UNLIMITED_QUEUE
+        let flags = if fid {
+            InitFlags::REPORT_DFID_NAME
+        } else {
+            InitFlags::CLASS_NOTIF
+        } | InitFlags::UNLIMITED_QUEUE
             | InitFlags::NONBLOCK;
         let g = Fanotify::new(flags).unwrap_or_else(|e| die("fanotify_init", e));
         if fid {
@@ -747,11 +776,15 @@ fn run_fanotify(fid: bool, reader: &str, n: usize, root: &Path) -> Tally {
                 (true, "kernfd-fid") => bench_loop_fid_kernfd_fid(&f, &mut buf),
                 (true, "kernfd-infos") => bench_loop_fid_kernfd_infos(&f, &mut buf),
                 (true, "kernfd-catchall") => bench_loop_fid_kernfd_catchall(&f, &mut buf),
-                (true, "kernfd-try") => bench_loop_fid_kernfd_try(&f, &mut buf).unwrap_or_else(|e| die("kernfd", e)),
+                (true, "kernfd-try") => {
+                    bench_loop_fid_kernfd_try(&f, &mut buf).unwrap_or_else(|e| die("kernfd", e))
+                }
                 (false, "kernfd-close") => bench_loop_fd_kernfd_close(&f, &mut buf),
                 (false, "kernfd-take") => bench_loop_fd_kernfd_take(&f, &mut buf),
                 (false, "kernfd-catchall") => bench_loop_fd_kernfd_catchall(&f, &mut buf),
-                (false, "kernfd-try") => bench_loop_fd_kernfd_try(&f, &mut buf).unwrap_or_else(|e| die("kernfd", e)),
+                (false, "kernfd-try") => {
+                    bench_loop_fd_kernfd_try(&f, &mut buf).unwrap_or_else(|e| die("kernfd", e))
+                }
                 _ => die("unknown fanotify reader", reader),
             }
         }
@@ -786,7 +819,10 @@ fn main() {
             t.sum = t.sum.wrapping_sub(t.n * pid);
             t
         }
-        _ => die("usage", "kernfd-peers inotify|fid|fd READER N [MIX] | list MODE"),
+        _ => die(
+            "usage",
+            "kernfd-peers inotify|fid|fd READER N [MIX] | list MODE",
+        ),
     };
     println!("{} {}", t.n, t.sum);
 }
