@@ -100,12 +100,18 @@ impl<'buf> Iterator for OwnedEvents<'buf> {
                 .pidfd()
                 // SAFETY: as above.
                 .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) });
-            let pending = match (&fd, self.group) {
-                (Some(_), Some(group)) if event.mask().intersects(PERMISSION) => Some(Pending {
-                    group,
-                    answered: Cell::new(false),
-                }),
-                _ => None,
+            // The mask first: one test settles it for every event of a
+            // notification group.
+            let pending = if event.mask().intersects(PERMISSION) {
+                match (&fd, self.group) {
+                    (Some(_), Some(group)) => Some(Pending {
+                        group,
+                        answered: Cell::new(false),
+                    }),
+                    _ => None,
+                }
+            } else {
+                None
             };
             OwnedEvent {
                 event,

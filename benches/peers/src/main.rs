@@ -327,7 +327,7 @@ fn run_inotify(reader: &str, n: usize, mix: &str) -> Tally {
     }
     match reader {
         "kernfd-fields" | "kernfd-name" | "kernfd-catchall" | "kernfd-try" => {
-            let i = Inotify::try_from(fd).unwrap_or_else(|e| die("adopt", e));
+            let i = Inotify::from(fd);
             match reader {
                 "kernfd-fields" => bench_loop_ino_kernfd_fields(&i, &mut buf),
                 "kernfd-name" => bench_loop_ino_kernfd_name(&i, &mut buf),
