@@ -73,7 +73,7 @@
 //! without LTO) inlines less than the crate's own benches: there the
 //! parsers' per-event `next`, fanotify's `OwnedEvents::next`,
 //! `Infos::next`, `Event::fid` and the FID decoding stayed out of line and
-//! cost 324 instead of 171 instructions per FID event and 159 instead of 92
+//! cost 324 instead of 168 instructions per FID event and 159 instead of 92
 //! per fd event, so they are `#[inline(always)]` too. Error paths stay out
 //! of line (`#[cold] #[inline(never)]`), as does answering a permission
 //! event on drop. `benches/peers/callgrind.sh` measures that build, shape
