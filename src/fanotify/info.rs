@@ -231,7 +231,8 @@ impl<'buf> Infos<'buf> {
 impl<'buf> Iterator for Infos<'buf> {
     type Item = Info<'buf>;
 
-    #[inline]
+    #[allow(clippy::inline_always)] // the per-event path: see "Cost" in src/record.rs
+    #[inline(always)]
     fn next(&mut self) -> Option<Info<'buf>> {
         // The region was validated when its event was parsed, so nothing
         // here fails; the steps still go through checked slicing, and
@@ -243,6 +244,38 @@ impl<'buf> Iterator for Infos<'buf> {
 }
 
 impl FusedIterator for Infos<'_> {}
+
+/// The first FID-type record of a validated info region that decodes, as
+/// [`Infos`] would yield it: other records are stepped over by their header
+/// without being decoded, which keeps [`Event::fid`](super::Event::fid)
+/// small enough to inline into the caller's loop.
+#[allow(clippy::inline_always)] // the per-event path: see "Cost" in src/record.rs
+#[inline(always)]
+pub(super) fn first_fid(info: &[u8]) -> Option<Fid<'_>> {
+    let mut rest = info;
+    while let Some(Ok((info_type, record, tail))) = split_record(rest) {
+        if let Some(kind) = fid_kind(info_type) {
+            if let Some(fid) = decode_fid(kind, record) {
+                return Some(fid);
+            }
+        }
+        rest = tail;
+    }
+    None
+}
+
+/// The [`FidKind`] of a FID-type record type, `None` for the others.
+#[inline]
+fn fid_kind(info_type: u8) -> Option<FidKind> {
+    Some(match info_type {
+        c::FAN_EVENT_INFO_TYPE_FID => FidKind::Fid,
+        c::FAN_EVENT_INFO_TYPE_DFID_NAME => FidKind::DfidName,
+        c::FAN_EVENT_INFO_TYPE_DFID => FidKind::Dfid,
+        c::FAN_EVENT_INFO_TYPE_OLD_DFID_NAME => FidKind::OldDfidName,
+        c::FAN_EVENT_INFO_TYPE_NEW_DFID_NAME => FidKind::NewDfidName,
+        _ => return None,
+    })
+}
 
 /// An info record's type, the whole record (header included), and the bytes
 /// after it.
@@ -319,7 +352,8 @@ fn decode_info(info_type: u8, record: &[u8]) -> Option<Info<'_>> {
 }
 
 /// Decodes a whole FID-type record; `None` when it does not fit.
-#[inline]
+#[allow(clippy::inline_always)] // the per-event path: see "Cost" in src/record.rs
+#[inline(always)]
 fn decode_fid(kind: FidKind, record: &[u8]) -> Option<Fid<'_>> {
     let (head, after) = record.split_first_chunk::<FID_HEAD>()?;
     let handle_bytes =

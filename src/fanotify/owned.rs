@@ -88,7 +88,8 @@ impl fmt::Debug for OwnedEvents<'_> {
 impl<'buf> Iterator for OwnedEvents<'buf> {
     type Item = Result<OwnedEvent<'buf>, EventError>;
 
-    #[inline]
+    #[allow(clippy::inline_always)] // the per-event path: see "Cost" in src/record.rs
+    #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
         Some(self.inner.next()?.map(|event| {
             // SAFETY: `adopt`'s contract: these numbers were installed for
@@ -99,12 +100,18 @@ impl<'buf> Iterator for OwnedEvents<'buf> {
                 .pidfd()
                 // SAFETY: as above.
                 .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) });
-            let pending = match (&fd, self.group) {
-                (Some(_), Some(group)) if event.mask().intersects(PERMISSION) => Some(Pending {
-                    group,
-                    answered: Cell::new(false),
-                }),
-                _ => None,
+            // The mask first: one test settles it for every event of a
+            // notification group.
+            let pending = if event.mask().intersects(PERMISSION) {
+                match (&fd, self.group) {
+                    (Some(_), Some(group)) => Some(Pending {
+                        group,
+                        answered: Cell::new(false),
+                    }),
+                    _ => None,
+                }
+            } else {
+                None
             };
             OwnedEvent {
                 event,
@@ -239,7 +246,23 @@ impl<'buf> Deref for OwnedEvent<'buf> {
 }
 
 impl Drop for OwnedEvent<'_> {
+    // Inline, with the answer out of line: an event that needs none (every
+    // event of a notification group) then drops in the caller's loop
+    // without being spilled to memory for a call (see "Cost" in
+    // src/record.rs).
+    #[inline]
     fn drop(&mut self) {
+        if self.pending.is_some() {
+            self.answer_default();
+        }
+    }
+}
+
+impl OwnedEvent<'_> {
+    /// Answers a permission event nobody answered with the group's default.
+    #[cold]
+    #[inline(never)]
+    fn answer_default(&self) {
         if let (Some(fd), Some(pending)) = (&self.fd, &self.pending) {
             if !pending.answered.get() {
                 // Nothing to do about a failure here: the event is then

@@ -232,6 +232,13 @@ pub fn agree(bytes: &[u8]) {
                     _ => None,
                 });
                 assert_eq!(e.pidfd(), first_pidfd.filter(|&p| p >= 0));
+                // `fid` decodes only FID-type records; it must still be
+                // the first `Info::Fid` the full walk yields.
+                let first_fid = e.infos().find_map(|i| match i {
+                    Info::Fid(f) => Some(f),
+                    _ => None,
+                });
+                assert_eq!(e.fid(), first_fid);
                 got.push((
                     e.mask().bits(),
                     e.raw_fd(),

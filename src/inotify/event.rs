@@ -206,8 +206,10 @@ walk! {
 }
 
 impl Events<'_> {
-    /// Ends iteration at the record the cursor is on.
-    #[inline]
+    /// Ends iteration at the record the cursor is on: the cold path, out
+    /// of line so that the loop around `next` keeps its registers.
+    #[cold]
+    #[inline(never)]
     fn fail(&mut self, kind: ParseErrorKind) -> EventError {
         EventError::stop(&mut self.cursor, kind)
     }
