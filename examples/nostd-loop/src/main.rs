@@ -96,6 +96,14 @@ impl<T> Context<T> for Result<T, Errno> {
     }
 }
 
+/// kernfd's objects fail with `kernfd::Error`; every error they can return
+/// here has an errno (`EIO` stands in for one that has none).
+impl<T> Context<T> for Result<T, kernfd::Error> {
+    fn ctx(self, what: &'static str) -> Result<T, Failure> {
+        self.map_err(|e| Failure::Os(what, e.errno().unwrap_or(Errno::IO)))
+    }
+}
+
 /// `fork()`, issued raw: there is no libc wrapper to call here.
 fn fork() -> Result<u32, Errno> {
     let ret: isize;
@@ -139,12 +147,9 @@ fn worker(efd: &EventFd) -> ! {
 }
 
 fn run(dir: &CStr, out: &mut Out) -> Result<(), Failure> {
-    signal::block(&SIGNALS)
-        .map_err(|e| e.errno())
-        .ctx("sigprocmask")?;
-    let inotify = Inotify::with_flags(InitFlags::CLOEXEC | InitFlags::NONBLOCK)
-        .map_err(|e| e.errno())
-        .ctx("inotify_init1")?;
+    signal::block(&SIGNALS).ctx("sigprocmask")?;
+    let inotify =
+        Inotify::with_flags(InitFlags::CLOEXEC | InitFlags::NONBLOCK).ctx("inotify_init1")?;
     inotify
         .add_watch(
             dir,
@@ -154,10 +159,8 @@ fn run(dir: &CStr, out: &mut Out) -> Result<(), Failure> {
                 | WatchFlags::MOVE
                 | WatchFlags::DELETE_SELF,
         )
-        .map_err(|e| e.errno())
         .ctx("inotify_add_watch")?;
     let signals = SignalFd::with_flags(&SIGNALS, SignalFdFlags::CLOEXEC | SignalFdFlags::NONBLOCK)
-        .map_err(|e| e.errno())
         .ctx("signalfd4")?;
     let timer = TimerFd::with_clock(
         Clock::MONOTONIC,
@@ -201,8 +204,10 @@ fn run(dir: &CStr, out: &mut Out) -> Result<(), Failure> {
                 INOTIFY => loop {
                     let events = match inotify.read(&mut buf) {
                         Ok(events) => events,
-                        Err(e) if e.errno() == Errno::AGAIN => break,
-                        Err(e) => return Err(Failure::Os("read inotify", e.errno())),
+                        Err(e) if e.errno() == Some(Errno::AGAIN) => break,
+                        Err(e) => {
+                            return Err(Failure::Os("read inotify", e.errno().unwrap_or(Errno::IO)));
+                        }
                     };
                     for event in events {
                         let _ = match event {
@@ -214,8 +219,13 @@ fn run(dir: &CStr, out: &mut Out) -> Result<(), Failure> {
                 SIGNALFD => loop {
                     let infos = match signals.read(&mut sigbuf) {
                         Ok(infos) => infos,
-                        Err(e) if e.errno() == Errno::AGAIN => break,
-                        Err(e) => return Err(Failure::Os("read signalfd", e.errno())),
+                        Err(e) if e.errno() == Some(Errno::AGAIN) => break,
+                        Err(e) => {
+                            return Err(Failure::Os(
+                                "read signalfd",
+                                e.errno().unwrap_or(Errno::IO),
+                            ));
+                        }
                     };
                     for info in infos.flatten() {
                         let _ = writeln!(out, "signal: {info}");
@@ -230,16 +240,20 @@ fn run(dir: &CStr, out: &mut Out) -> Result<(), Failure> {
                     Ok(Outcome::Canceled) => {
                         let _ = writeln!(out, "timer: canceled");
                     }
-                    Err(Errno::AGAIN) => {}
-                    Err(e) => return Err(Failure::Os("read timerfd", e)),
+                    Err(e) if e.errno() == Some(Errno::AGAIN) => {}
+                    Err(e) => {
+                        return Err(Failure::Os("read timerfd", e.errno().unwrap_or(Errno::IO)));
+                    }
                 },
                 _ => match efd.read() {
                     Ok(n) => {
                         work += n;
                         let _ = writeln!(out, "worker: +{n}, {work} in all");
                     }
-                    Err(Errno::AGAIN) => {}
-                    Err(e) => return Err(Failure::Os("read eventfd", e)),
+                    Err(e) if e.errno() == Some(Errno::AGAIN) => {}
+                    Err(e) => {
+                        return Err(Failure::Os("read eventfd", e.errno().unwrap_or(Errno::IO)));
+                    }
                 },
             }
         }
