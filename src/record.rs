@@ -469,6 +469,14 @@ impl<'buf> Cursor<'buf> {
     }
 }
 
+/// Marks the branch that calls it as unlikely (an error path), without
+/// taking the address of anything: an out-of-line error function that
+/// takes `&mut self` of an iterator makes the compiler keep the iterator in
+/// memory, loaded and stored on every record.
+#[cold]
+#[inline(never)]
+pub(crate) fn cold() {}
+
 /// Index of the first NUL in `bytes`, if any: 16-byte blocks
 /// ([`nul_mask`]), then one 8-byte word, then bytes (fanotify's short,
 /// 4-byte-padded names mostly end in the word).
@@ -510,38 +518,38 @@ pub(crate) fn first_nul(bytes: &[u8]) -> Option<usize> {
 /// come from the kernel) takes [`first_nul`], with the same result.
 #[inline]
 pub(crate) fn until_nul(field: &[u8]) -> &[u8] {
-    // Each `trailing_zeros` is at most the length of the blocks its mask
-    // covers (the mask's width for 16 and 32 bytes, a sentinel bit for 48),
-    // and is that length when there is no NUL, so `get` never fails and the
-    // whole field comes back. (The order is deliberate: LLVM turns these
-    // tests into a switch and emits the comparisons in reverse, so the
-    // common 16 is tested first.)
-    if let Ok(blocks) = <&[u8; 48]>::try_from(field) {
-        if let (Some((a, rest)), Some(c)) =
-            (blocks.split_first_chunk::<16>(), blocks.last_chunk::<16>())
-        {
-            if let Some(b) = rest.first_chunk::<16>() {
-                let mask = u64::from(nul_mask(a))
-                    | u64::from(nul_mask(b)) << 16
-                    | u64::from(nul_mask(c)) << 32
-                    | 1 << 48;
-                return blocks
-                    .get(..mask.trailing_zeros() as usize)
-                    .unwrap_or(blocks);
+    // Each `trailing_zeros` has a sentinel bit at the field's length, so it
+    // is at most that length, and is that length when there is no NUL: `get`
+    // never fails and the whole field comes back.
+    match field.len() {
+        32 => {
+            if let (Some(a), Some(b)) = (field.first_chunk::<16>(), field.last_chunk::<16>()) {
+                let mask = u32::from(nul_mask(a)) | u32::from(nul_mask(b)) << 16;
+                return field.get(..mask.trailing_zeros() as usize).unwrap_or(field);
             }
         }
-    }
-    if let Ok(blocks) = <&[u8; 32]>::try_from(field) {
-        if let (Some(a), Some(b)) = (blocks.first_chunk::<16>(), blocks.last_chunk::<16>()) {
-            let mask = u32::from(nul_mask(a)) | u32::from(nul_mask(b)) << 16;
-            return blocks
-                .get(..mask.trailing_zeros() as usize)
-                .unwrap_or(blocks);
+        16 => {
+            if let Some(a) = field.first_chunk::<16>() {
+                let end = (u32::from(nul_mask(a)) | 1 << 16).trailing_zeros() as usize;
+                return field.get(..end).unwrap_or(field);
+            }
         }
-    }
-    if let Ok(block) = <&[u8; 16]>::try_from(field) {
-        let end = nul_mask(block).trailing_zeros() as usize;
-        return block.get(..end).unwrap_or(block);
+        48 => {
+            if let (Some((a, rest)), Some(c)) =
+                (field.split_first_chunk::<16>(), field.last_chunk::<16>())
+            {
+                if let Some(b) = rest.first_chunk::<16>() {
+                    // A kernel name longer than 31 bytes has no NUL in its
+                    // first 32: test both blocks with one compare, then
+                    // find the end in the last.
+                    if !nul_any(a, b) {
+                        let end = 32 + (u32::from(nul_mask(c)) | 1 << 16).trailing_zeros() as usize;
+                        return field.get(..end).unwrap_or(field);
+                    }
+                }
+            }
+        }
+        _ => {}
     }
     until_nul_cold(field)
 }
@@ -577,6 +585,36 @@ fn nul_mask(block: &[u8; 16]) -> u16 {
     };
     // `movemask` sets only the low 16 bits.
     zeros as u16
+}
+
+/// Whether either of two 16-byte blocks holds a NUL.
+///
+/// `x86_64`: the bytewise minimum of the two blocks (SSE2 `pminub`) has a
+/// zero where either has one, so one compare tests both.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn nul_any(a: &[u8; 16], b: &[u8; 16]) -> bool {
+    use core::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_setzero_si128,
+    };
+    // SAFETY: SSE2 is enabled on every x86_64 target, so the intrinsics are
+    // available. Each `_mm_loadu_si128` reads exactly the 16 bytes its
+    // block borrows and has no alignment requirement.
+    let zeros = unsafe {
+        let min = _mm_min_epu8(
+            _mm_loadu_si128(a.as_ptr().cast()),
+            _mm_loadu_si128(b.as_ptr().cast()),
+        );
+        _mm_movemask_epi8(_mm_cmpeq_epi8(min, _mm_setzero_si128()))
+    };
+    zeros != 0
+}
+
+/// Whether either of two 16-byte blocks holds a NUL.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn nul_any(a: &[u8; 16], b: &[u8; 16]) -> bool {
+    nul_mask(a) | nul_mask(b) != 0
 }
 
 /// The NUL bytes of a 16-byte block: bit `i` is set when byte `i` is 0.
