@@ -388,6 +388,13 @@ impl Listener {
         }
     }
 
+    /// Whether [`recv`](Self::recv) fails with `EAGAIN` instead of waiting
+    /// (see [`set_nonblocking`](Self::set_nonblocking)).
+    #[must_use]
+    pub fn is_nonblocking(&self) -> bool {
+        self.nonblocking.load(Ordering::Relaxed)
+    }
+
     /// Switches `O_NONBLOCK`: when on, [`recv`](Self::recv) fails with
     /// `EAGAIN` instead of waiting.
     ///
