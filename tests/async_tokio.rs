@@ -1121,3 +1121,327 @@ mod tree {
         });
     }
 }
+
+// ---- The seccomp notification listener ----
+
+mod seccomp {
+    use super::*;
+    use kernfd::seccomp::{
+        self as sc, Action, Arch, Builder, FilterFlags, Instruction, Listener, NOTIF_LEN,
+        Response, SyscallRule,
+    };
+
+    /// `syscall(nr)` with no arguments: the result, or `-errno`.
+    fn sys(name: &str) -> i64 {
+        let nr = Arch::native().syscall(name).unwrap();
+        // SAFETY: id getters: no memory is touched.
+        let r = unsafe { libc::syscall(i64::from(nr), 0, 0, 0, 0, 0, 0) };
+        if r == -1 {
+            -i64::from(std::io::Error::last_os_error().raw_os_error().unwrap())
+        } else {
+            r
+        }
+    }
+
+    /// A thread whose `names` calls go to a listener (its filter is its
+    /// own: the runtime's threads are not filtered), running `body` once
+    /// `go` is sent. `Err` with why when user notification is unavailable.
+    struct Target<T> {
+        listener: Listener,
+        go: std::sync::mpsc::Sender<()>,
+        handle: std::thread::JoinHandle<T>,
+    }
+
+    fn target<T: Send + 'static>(
+        names: &'static [&'static str],
+        body: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<Target<T>, String> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (go, go_rx) = std::sync::mpsc::channel::<()>();
+        let handle = std::thread::spawn(move || {
+            let rules: Vec<_> = names
+                .iter()
+                .map(|n| SyscallRule::new(Arch::native().syscall(n).unwrap(), Action::UserNotif))
+                .collect();
+            let mut st = [Instruction::default(); 128];
+            let f = Builder::new(Arch::native(), Action::Allow)
+                .build(&rules, &mut st)
+                .unwrap();
+            sc::set_no_new_privs().unwrap();
+            tx.send(f.install_listener(FilterFlags::empty())).unwrap();
+            go_rx.recv().unwrap();
+            body()
+        });
+        match rx.recv().unwrap() {
+            Ok(listener) => Ok(Target {
+                listener,
+                go,
+                handle,
+            }),
+            Err(e) => {
+                drop(go);
+                let _ = handle.join();
+                Err(format!("seccomp user notification unavailable: {e}"))
+            }
+        }
+    }
+
+    #[test]
+    fn a_task_answers_the_calls_of_a_filtered_thread() {
+        if util::in_child("seccomp::a_task_answers_the_calls_of_a_filtered_thread") {
+            return;
+        }
+        let t = or_skip!(target(&["getppid", "getpgid"], || {
+            (sys("getppid"), sys("getppid"), sys("getpgid"))
+        }));
+        multi().block_on(async {
+            let listener = Arc::new(Async::new(t.listener).unwrap());
+            let answering = listener.clone();
+            let task = tokio::spawn(async move {
+                let mut buf = [0_u8; NOTIF_LEN];
+                let mut seen = Vec::new();
+                for value in [11, 22] {
+                    let n = answering.recv(&mut buf).await.unwrap();
+                    seen.push(n.data().nr);
+                    assert!(n.pid() > 0);
+                    answering.respond(n.id(), Response::Value(value)).await.unwrap();
+                    // Answered: the id is stale now.
+                    let e = answering.respond(n.id(), Response::Value(0)).await.unwrap_err();
+                    assert_eq!(e.errno(), Some(Errno::NOENT));
+                }
+                let n = answering.recv(&mut buf).await.unwrap();
+                seen.push(n.data().nr);
+                answering.respond(n.id(), Response::Continue).await.unwrap();
+                seen
+            });
+            t.go.send(()).unwrap();
+            let seen = task.await.unwrap();
+            let nr = |n| i32::try_from(Arch::native().syscall(n).unwrap()).unwrap();
+            assert_eq!(seen, [nr("getppid"), nr("getppid"), nr("getpgid")]);
+            let (a, b, c) = tokio::task::spawn_blocking(move || t.handle.join().unwrap())
+                .await
+                .unwrap();
+            assert_eq!((a, b), (11, 22));
+            assert!(c > 0, "getpgid ran: {c}");
+            // A short buffer fails before any syscall.
+            let e = listener.recv(&mut [0_u8; NOTIF_LEN - 1]).await.unwrap_err();
+            assert_eq!(
+                e,
+                Error::BufferTooSmall {
+                    len: NOTIF_LEN - 1,
+                    needed: NOTIF_LEN
+                }
+            );
+        });
+    }
+
+    #[test]
+    fn a_cancelled_recv_leaves_the_notification_for_the_next() {
+        if util::in_child("seccomp::a_cancelled_recv_leaves_the_notification_for_the_next") {
+            return;
+        }
+        let t = or_skip!(target(&["getppid"], || sys("getppid")));
+        current().block_on(async {
+            let listener = Async::new(t.listener).unwrap();
+            let mut buf = [0_u8; NOTIF_LEN];
+            tokio::select! {
+                biased;
+                n = listener.recv(&mut buf) => panic!("nothing is pending: {n:?}"),
+                () = tokio::time::sleep(Duration::from_millis(1)) => {}
+            }
+            {
+                let mut recv = pin!(listener.recv(&mut buf));
+                assert!(pending_once(recv.as_mut()).await, "nothing pending yet");
+                t.go.send(()).unwrap();
+                // The call is pending once the listener is readable; the
+                // future is dropped without being polled again.
+                let mut pfd = [rustix::event::PollFd::new(
+                    listener.get_ref(),
+                    rustix::event::PollFlags::IN,
+                )];
+                rustix::event::poll(&mut pfd, None).unwrap();
+            }
+            let n = listener.recv(&mut buf).await.unwrap();
+            assert_eq!(
+                n.data().nr,
+                i32::try_from(Arch::native().syscall("getppid").unwrap()).unwrap()
+            );
+            listener.respond(n.id(), Response::Value(77)).await.unwrap();
+        });
+        assert_eq!(t.handle.join().unwrap(), 77);
+    }
+
+    #[test]
+    fn recv_waits_without_blocking_the_current_thread_runtime() {
+        if util::in_child("seccomp::recv_waits_without_blocking_the_current_thread_runtime") {
+            return;
+        }
+        let t = or_skip!(target(&["getppid"], || {
+            std::thread::sleep(Duration::from_millis(200));
+            sys("getppid")
+        }));
+        let rt = current();
+        let listener = rt.block_on(async { Async::new(t.listener).unwrap() });
+        assert!(listener.get_ref().is_nonblocking());
+        t.go.send(()).unwrap();
+        let mut buf = [0_u8; NOTIF_LEN];
+        let (n, ticks) = ticks_while(&rt, listener.recv(&mut buf));
+        assert!(ticks >= 5, "the interval kept ticking: {ticks}");
+        rt.block_on(listener.respond(n.unwrap().id(), Response::Error(Errno::PERM)))
+            .unwrap();
+        assert_eq!(t.handle.join().unwrap(), -i64::from(libc::EPERM));
+        let back = listener.into_inner().unwrap();
+        assert!(!back.is_nonblocking(), "its mode restored");
+    }
+
+    #[test]
+    fn the_stream_yields_every_notification() {
+        if util::in_child("seccomp::the_stream_yields_every_notification") {
+            return;
+        }
+        const N: i64 = 200;
+        let t = or_skip!(target(&["getppid"], || {
+            (0..N).map(|_| sys("getppid")).sum::<i64>()
+        }));
+        current().block_on(async {
+            let listener = Async::new(t.listener).unwrap();
+            let mut stream = listener.stream();
+            assert!(
+                tokio::time::timeout(Duration::from_millis(5), next(&mut stream))
+                    .await
+                    .is_err()
+            );
+            t.go.send(()).unwrap();
+            let mut last = None;
+            for i in 0..N {
+                let n = next(&mut stream).await.unwrap().unwrap();
+                assert!(last.is_none_or(|l| n.id() > l), "ids count up");
+                last = Some(n.id());
+                listener.respond(n.id(), Response::Value(i)).await.unwrap();
+            }
+        });
+        assert_eq!(t.handle.join().unwrap(), (0..N).sum::<i64>());
+    }
+}
+
+// ---- AIO completions ----
+
+mod aio {
+    use super::*;
+    use kernfd::aio::{Context, IoEvent, Iocb};
+    use kernfd::tokio::AsyncAio;
+
+    /// A file on tmpfs (`/dev/shm`) holding `len` bytes `0, 1, 2…`.
+    fn tmpfs_file(len: usize) -> Result<(tempfile::TempDir, std::fs::File), String> {
+        let dir = tempfile::tempdir_in("/dev/shm").map_err(|e| format!("/dev/shm: {e}"))?;
+        let path = dir.path().join("data");
+        let bytes: Vec<u8> = (0..len).map(|i| i as u8).collect();
+        std::fs::write(&path, bytes).unwrap();
+        Ok((dir, std::fs::File::open(path).unwrap()))
+    }
+
+    #[test]
+    fn getevents_reaps_real_reads_on_tmpfs() {
+        const N: usize = 64;
+        let (_dir, file) = or_skip!(tmpfs_file(N * 512));
+        current().block_on(async {
+            let aio = AsyncAio::new(Context::new(N as u32).unwrap()).unwrap();
+            let mut bufs = vec![[0_u8; 512]; N];
+            let iocbs: Vec<Iocb> = bufs
+                .iter_mut()
+                .enumerate()
+                .map(|(i, b)| {
+                    Iocb::pread(&file, b.as_mut_ptr(), 512, (i * 512) as u64)
+                        .with_data(i as u64)
+                        .with_eventfd(aio.eventfd())
+                })
+                .collect();
+            let refs: Vec<&Iocb> = iocbs.iter().collect();
+            // SAFETY: `bufs` is not touched until every completion is
+            // reaped below, and outlives the context.
+            assert_eq!(unsafe { aio.context().submit(&refs) }, Ok(N));
+            let mut events = [IoEvent::ZERO; 16];
+            let mut done = vec![false; N];
+            let mut count = 0;
+            while count < N {
+                for e in aio.getevents(&mut events).await.unwrap() {
+                    let e = e.unwrap();
+                    assert_eq!(e.result(), Ok(512));
+                    let i = usize::try_from(e.data()).unwrap();
+                    assert!(!std::mem::replace(&mut done[i], true), "{i} once");
+                    count += 1;
+                }
+            }
+            for (i, b) in bufs.iter().enumerate() {
+                let want: Vec<u8> = (i * 512..(i + 1) * 512).map(|j| j as u8).collect();
+                assert_eq!(&b[..], &want[..], "block {i}");
+            }
+            // Nothing more: the next call waits.
+            let mut more = pin!(aio.getevents(&mut events));
+            assert!(pending_once(more.as_mut()).await);
+        });
+    }
+
+    #[test]
+    fn an_empty_array_is_einval() {
+        current().block_on(async {
+            let aio = AsyncAio::new(Context::new(1).unwrap()).unwrap();
+            let e = aio.getevents(&mut []).await.unwrap_err();
+            assert_eq!(e, Error::os("io_getevents", Errno::INVAL));
+            let ctx = aio.into_context();
+            assert_eq!(ctx.nr_events(), 1);
+        });
+    }
+
+    /// An AIO poll of a pipe's read end: completes when the pipe is
+    /// written. `Err` when the kernel lacks `IOCB_CMD_POLL` (before 4.18).
+    fn submit_poll(aio: &AsyncAio, fd: &impl std::os::fd::AsFd) -> Result<(), String> {
+        let iocb = Iocb::poll(fd, rustix::event::PollFlags::IN)
+            .with_data(9)
+            .with_eventfd(aio.eventfd());
+        // SAFETY: a poll request touches no buffer.
+        unsafe { aio.context().submit(&[&iocb]) }
+            .map(drop)
+            .map_err(|p| format!("IOCB_CMD_POLL: {}", p.error()))
+    }
+
+    #[test]
+    fn a_cancelled_getevents_leaves_the_completion_for_the_next() {
+        let (r, w) = rustix::pipe::pipe().unwrap();
+        current().block_on(async {
+            let aio = AsyncAio::new(Context::new(4).unwrap()).unwrap();
+            or_skip!(submit_poll(&aio, &r));
+            let mut events = [IoEvent::ZERO; 4];
+            {
+                let mut reap = pin!(aio.getevents(&mut events));
+                assert!(pending_once(reap.as_mut()).await, "the pipe is empty");
+                rustix::io::write(&w, b"x").unwrap();
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            let got: Vec<_> = aio
+                .getevents(&mut events)
+                .await
+                .unwrap()
+                .map(|e| e.unwrap().data())
+                .collect();
+            assert_eq!(got, [9]);
+        });
+    }
+
+    #[test]
+    fn getevents_waits_without_blocking_the_current_thread_runtime() {
+        let (r, w) = rustix::pipe::pipe().unwrap();
+        let rt = current();
+        let aio = rt.block_on(async { AsyncAio::new(Context::new(4).unwrap()).unwrap() });
+        or_skip!(submit_poll(&aio, &r));
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            rustix::io::write(&w, b"x").unwrap();
+        });
+        let mut events = [IoEvent::ZERO; 4];
+        let (got, ticks) = ticks_while(&rt, aio.getevents(&mut events));
+        assert_eq!(got.unwrap().count(), 1);
+        assert!(ticks >= 5, "the interval kept ticking: {ticks}");
+        writer.join().unwrap();
+    }
+}

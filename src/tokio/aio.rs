@@ -39,7 +39,7 @@ use crate::eventfd::EventFd;
 /// let mut buf = [0_u8; 4];
 /// let read = Iocb::pread(&file, buf.as_mut_ptr(), 4, 0).with_data(7).with_eventfd(aio.eventfd());
 /// // SAFETY: `buf` is not touched until the completion is reaped below.
-/// unsafe { aio.context().submit(&[&read]) }.map_err(|p| p.error)?;
+/// unsafe { aio.context().submit(&[&read]) }.map_err(|p| p.error())?;
 /// let mut events = [IoEvent::ZERO; 4];
 /// let done = aio.getevents(&mut events).await?.next().unwrap()?;
 /// assert_eq!((done.data(), done.result()), (7, Ok(4)));
