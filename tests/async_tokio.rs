@@ -652,6 +652,13 @@ fn async_watch_example_reports_events_ticks_and_exits_on_sigint() {
         seen.push(next());
     }
     assert!(seen.contains(&"event CREATE made".to_owned()), "{seen:?}");
+    // Recursive: a directory made now is watched, and so is what is below.
+    std::fs::create_dir_all(dir.path().join("sub/deeper")).unwrap();
+    std::fs::write(dir.path().join("sub/deeper/f"), b"x").unwrap();
+    while !seen.iter().any(|l| l == "event CLOSE_WRITE sub/deeper/f") {
+        seen.push(next());
+    }
+    assert!(seen.contains(&"event CREATE|ISDIR sub".to_owned()), "{seen:?}");
     let pid = i32::try_from(child.id()).unwrap();
     // SAFETY: plain integers; the child is ours and still running.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
