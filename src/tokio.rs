@@ -5,10 +5,13 @@
 //! | object | async calls |
 //! |---|---|
 //! | [`Inotify`] | [`read`](Async::<Inotify>::read), [`reader`](Async::<Inotify>::reader) → [`Reader::read_event`](Reader::<Inotify>::read_event), [`stream`](Async::<Inotify>::stream) |
-//! | [`Fanotify`] | [`read`](Async::<Fanotify>::read), [`reader`](Async::<Fanotify>::reader) → [`Reader::read_event`](Reader::<Fanotify>::read_event); responses are the blocking [`Fanotify::respond`] |
+//! | [`Tree`](crate::inotify::Tree) (recursive) | [`AsyncTree`]: [`read`](AsyncTree::read) (`&mut self`, the blocking call's callback items), [`stream`](AsyncTree::stream) → [`TreeStream`] of [`OwnedTreeItem`]s, [`rescan`](TreeStream::rescan) |
+//! | [`Fanotify`] | [`read`](Async::<Fanotify>::read), [`reader`](Async::<Fanotify>::reader) → [`Reader::read_event`](Reader::<Fanotify>::read_event), [`stream`](Async::<Fanotify>::stream) of [`FanotifyEvent`]s; responses are the blocking [`Fanotify::respond`] or [`FanotifyEvent::respond`] |
 //! | [`SignalFd`] | [`read`](Async::<SignalFd>::read), [`reader`](Async::<SignalFd>::reader) → [`Reader::read_event`](Reader::<SignalFd>::read_event), [`stream`](Async::<SignalFd>::stream) |
-//! | [`TimerFd`] | [`read`](Async::<TimerFd>::read) |
-//! | [`EventFd`] | [`read`](Async::<EventFd>::read), [`write`](Async::<EventFd>::write) |
+//! | [`TimerFd`] | [`read`](Async::<TimerFd>::read), [`stream`](Async::<TimerFd>::stream) |
+//! | [`EventFd`] | [`read`](Async::<EventFd>::read), [`write`](Async::<EventFd>::write), [`stream`](Async::<EventFd>::stream) |
+//! | [`Listener`] (seccomp) | [`recv`](Async::<Listener>::recv), [`respond`](Async::<Listener>::respond), [`stream`](Async::<Listener>::stream) |
+//! | [`aio::Context`](crate::aio::Context) | [`AsyncAio`]: [`getevents`](AsyncAio::getevents) awaits its eventfd, then reaps without waiting |
 //!
 //! # How it works
 //! kernfd keeps every object's descriptor `O_NONBLOCK` in the kernel.
@@ -59,8 +62,8 @@ use crate::error::{Error, Result};
 use crate::eventfd::EventFd;
 use crate::fanotify::{self, Fanotify, OwnedEvent, OwnedEvents};
 use crate::inotify::{self, Event, Events, Inotify};
-use crate::signalfd::{self, Siginfo, Siginfos, SignalFd};
 use crate::seccomp::Listener;
+use crate::signalfd::{self, Siginfo, Siginfos, SignalFd};
 use crate::timerfd::{Outcome, TimerFd};
 
 mod aio;
@@ -87,7 +90,8 @@ mod sealed {
 }
 
 /// A kernfd descriptor object that [`Async`] can wrap: [`Inotify`],
-/// [`Fanotify`], [`SignalFd`], [`TimerFd`], [`EventFd`]. Sealed.
+/// [`Fanotify`], [`SignalFd`], [`TimerFd`], [`EventFd`], [`Listener`].
+/// Sealed.
 pub trait Object: sealed::Object {}
 
 /// An object read in records through a one-at-a-time reader (Butter's
