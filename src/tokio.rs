@@ -599,8 +599,8 @@ impl streamed::Streamed for SignalFd {
 impl streamed::Streamed for TimerFd {
     type Item<'a> = Outcome;
     const BUFFER_LEN: usize = 0;
-    fn fill<'a>(
-        object: &'a Self,
+    fn fill(
+        object: &Self,
         _: &mut [u8],
         queue: &mut alloc::collections::VecDeque<Outcome>,
     ) -> Result<()> {
@@ -612,8 +612,8 @@ impl streamed::Streamed for TimerFd {
 impl streamed::Streamed for EventFd {
     type Item<'a> = u64;
     const BUFFER_LEN: usize = 0;
-    fn fill<'a>(
-        object: &'a Self,
+    fn fill(
+        object: &Self,
         _: &mut [u8],
         queue: &mut alloc::collections::VecDeque<u64>,
     ) -> Result<()> {

@@ -1249,11 +1249,12 @@ mod seccomp {
             let seen = task.await.unwrap();
             let nr = |n| i32::try_from(Arch::native().syscall(n).unwrap()).unwrap();
             assert_eq!(seen, [nr("getppid"), nr("getppid"), nr("getpgid")]);
-            let (a, b, c) = tokio::task::spawn_blocking(move || t.handle.join().unwrap())
-                .await
-                .unwrap();
-            assert_eq!((a, b), (11, 22));
-            assert!(c > 0, "getpgid ran: {c}");
+            let (first, second, pgid) =
+                tokio::task::spawn_blocking(move || t.handle.join().unwrap())
+                    .await
+                    .unwrap();
+            assert_eq!((first, second), (11, 22));
+            assert!(pgid > 0, "getpgid ran: {pgid}");
             // A short buffer fails before any syscall.
             let e = listener.recv(&mut [0_u8; NOTIF_LEN - 1]).await.unwrap_err();
             assert_eq!(
@@ -1327,10 +1328,10 @@ mod seccomp {
 
     #[test]
     fn the_stream_yields_every_notification() {
+        const N: i64 = 200;
         if util::in_child("seccomp::the_stream_yields_every_notification") {
             return;
         }
-        const N: i64 = 200;
         let t = or_skip!(target(&["getppid"], || {
             (0..N).map(|_| sys("getppid")).sum::<i64>()
         }));
@@ -1392,7 +1393,7 @@ mod aio {
             // reaped below, and outlives the context.
             assert_eq!(unsafe { aio.context().submit(&refs) }, Ok(N));
             let mut events = [IoEvent::ZERO; 16];
-            let mut done = vec![false; N];
+            let mut done = [false; N];
             let mut count = 0;
             while count < N {
                 for e in aio.getevents(&mut events).await.unwrap() {

@@ -124,11 +124,7 @@ impl Async<Listener> {
 impl Streamed for Listener {
     type Item<'a> = Notification;
     const BUFFER_LEN: usize = NOTIF_LEN;
-    fn fill<'a>(
-        object: &'a Self,
-        buf: &mut [u8],
-        queue: &mut VecDeque<Notification>,
-    ) -> Result<()> {
+    fn fill(object: &Self, buf: &mut [u8], queue: &mut VecDeque<Notification>) -> Result<()> {
         queue.push_back(recv_live(object, buf)?);
         Ok(())
     }
