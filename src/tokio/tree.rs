@@ -56,7 +56,8 @@ impl AsRawFd for Registered {
 /// let mut buf = [0_u8; 4096];
 /// let mut paths = Vec::new();
 /// while !paths.iter().any(|p| p == "a/b/f") {
-///     tree.read(&mut buf, |item| {
+///     // The callback returns `()`: name the error type `read` returns.
+///     tree.read::<_, kernfd::Error, _>(&mut buf, |item| {
 ///         if let TreeItem::Event(e) = item {
 ///             paths.push(e.path().display().to_string());
 ///         }
@@ -64,7 +65,7 @@ impl AsRawFd for Registered {
 ///     .await?;
 /// }
 /// assert_eq!(paths[0], "a");
-/// # Ok::<(), kernfd::Error>(())
+/// # Ok(())
 /// # }
 /// ```
 #[derive(Debug)]
