@@ -634,8 +634,9 @@ impl streamed::Streamed for EventFd {
 /// dropped stream go with it. It allocates per record (the owned name),
 /// which the buffer-based [`Reader`] does not.
 ///
-/// It never ends: an error from a read is yielded as an item and the next
-/// poll reads again.
+/// It ends only for a seccomp listener that hung up (no task uses its
+/// filter any more); otherwise an error from a read is yielded as an item
+/// and the next poll reads again.
 #[derive(Debug)]
 pub struct Stream<'a, T: streamed::Streamed> {
     fd: &'a Async<T>,
@@ -677,6 +678,9 @@ impl<'a, T: streamed::Streamed> futures_core::Stream for Stream<'a, T> {
                 .and_then(|object| T::fill(object, &mut this.buf, &mut this.queue));
             if would_block(&got) {
                 guard.clear_ready();
+            } else if let Err(Error::EndOfFile { .. }) = got {
+                // A seccomp listener that hung up: nothing can come again.
+                return Poll::Ready(None);
             } else if let Err(e) = got {
                 return Poll::Ready(Some(Err(e)));
             }

@@ -1225,6 +1225,7 @@ mod seccomp {
             let task = tokio::spawn(async move {
                 let mut buf = [0_u8; NOTIF_LEN];
                 let mut seen = Vec::new();
+                let mut ids = Vec::new();
                 for value in [11, 22] {
                     let n = answering.recv(&mut buf).await.unwrap();
                     seen.push(n.data().nr);
@@ -1233,20 +1234,15 @@ mod seccomp {
                         .respond(n.id(), Response::Value(value))
                         .await
                         .unwrap();
-                    // Answered: the id is stale now.
-                    let e = answering
-                        .respond(n.id(), Response::Value(0))
-                        .await
-                        .unwrap_err();
-                    assert_eq!(e.errno(), Some(Errno::NOENT));
+                    ids.push(n.id());
                 }
                 let n = answering.recv(&mut buf).await.unwrap();
                 seen.push(n.data().nr);
                 answering.respond(n.id(), Response::Continue).await.unwrap();
-                seen
+                (seen, ids)
             });
             t.go.send(()).unwrap();
-            let seen = task.await.unwrap();
+            let (seen, ids) = task.await.unwrap();
             let nr = |n| i32::try_from(Arch::native().syscall(n).unwrap()).unwrap();
             assert_eq!(seen, [nr("getppid"), nr("getppid"), nr("getpgid")]);
             let (first, second, pgid) =
@@ -1255,6 +1251,12 @@ mod seccomp {
                     .unwrap();
             assert_eq!((first, second), (11, 22));
             assert!(pgid > 0, "getpgid ran: {pgid}");
+            // An id whose call returned is stale.
+            let e = listener
+                .respond(ids[0], Response::Value(0))
+                .await
+                .unwrap_err();
+            assert_eq!(e.errno(), Some(Errno::NOENT));
             // A short buffer fails before any syscall.
             let e = listener.recv(&mut [0_u8; NOTIF_LEN - 1]).await.unwrap_err();
             assert_eq!(
@@ -1301,6 +1303,76 @@ mod seccomp {
             listener.respond(n.id(), Response::Value(77)).await.unwrap();
         });
         assert_eq!(t.handle.join().unwrap(), 77);
+    }
+
+    #[test]
+    fn a_dead_target_is_skipped_and_a_hang_up_ends_recv_and_the_stream() {
+        const NAME: &str =
+            "seccomp::a_dead_target_is_skipped_and_a_hang_up_ends_recv_and_the_stream";
+        if util::in_child(NAME) {
+            return;
+        }
+        // The filtered thread forks a process that inherits its filter and
+        // stops in `getppid`; it is killed with its call pending. The
+        // thread itself stays (the filter keeps a user) until `done`.
+        let (pid_tx, pid_rx) = std::sync::mpsc::channel();
+        let (done, done_rx) = std::sync::mpsc::channel::<()>();
+        let t = or_skip!(target(&["getppid"], move || {
+            // SAFETY: the child makes one raw syscall and exits.
+            let pid = unsafe { libc::fork() };
+            if pid == 0 {
+                // SAFETY: as above.
+                unsafe {
+                    libc::syscall(libc::SYS_getppid);
+                    libc::_exit(0);
+                }
+            }
+            pid_tx.send(pid).unwrap();
+            done_rx.recv().unwrap();
+        }));
+        t.go.send(()).unwrap();
+        let pid = pid_rx.recv().unwrap();
+        assert!(pid > 0, "fork");
+        let mut pfd = [rustix::event::PollFd::new(
+            &t.listener,
+            rustix::event::PollFlags::IN,
+        )];
+        rustix::event::poll(&mut pfd, None).unwrap();
+        // SAFETY: plain integers; the process is ours.
+        unsafe {
+            assert_eq!(libc::kill(pid, libc::SIGKILL), 0);
+            assert_eq!(libc::waitpid(pid, std::ptr::null_mut(), 0), pid);
+        }
+        current().block_on(async {
+            let listener = Async::new(t.listener).unwrap();
+            let mut buf = [0_u8; NOTIF_LEN];
+            // Nothing to answer: the call waits, neither failing nor
+            // blocking the thread (the timer fires).
+            let got =
+                tokio::time::timeout(Duration::from_millis(50), listener.recv(&mut buf)).await;
+            assert!(got.is_err(), "{got:?}");
+            // The last user of the filter goes: the listener hangs up.
+            let mut stream = listener.stream();
+            assert!(
+                tokio::time::timeout(Duration::from_millis(5), next(&mut stream))
+                    .await
+                    .is_err()
+            );
+            done.send(()).unwrap();
+            let ended = tokio::time::timeout(Duration::from_secs(5), next(&mut stream)).await;
+            assert!(matches!(ended, Ok(None)), "the stream ends: {ended:?}");
+            let e = tokio::time::timeout(Duration::from_secs(5), listener.recv(&mut buf))
+                .await
+                .expect("not waiting")
+                .unwrap_err();
+            assert_eq!(
+                e,
+                Error::EndOfFile {
+                    call: "SECCOMP_IOCTL_NOTIF_RECV"
+                }
+            );
+        });
+        t.handle.join().unwrap();
     }
 
     #[test]

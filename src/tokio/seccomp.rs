@@ -54,8 +54,10 @@ impl Async<Listener> {
     /// the notification is received by the next call.
     ///
     /// # Errors
-    /// [`Error::BufferTooSmall`] (before any syscall); `EINTR`; tokio
-    /// errors as in [`Async::new`]. Never `EAGAIN` nor `ENOENT`.
+    /// [`Error::BufferTooSmall`] (before any syscall); [`Error::EndOfFile`]
+    /// once the listener hung up (no task uses its filter any more: no
+    /// notification can come); `EINTR`; tokio errors as in [`Async::new`].
+    /// Never `EAGAIN` nor `ENOENT`.
     ///
     /// # Example
     /// ```
@@ -111,7 +113,7 @@ impl Async<Listener> {
     /// [`recv`](Self::recv) does (those whose target died are skipped).
     /// Answer each through [`respond`](Self::respond) (the stream borrows
     /// the listener shared, so both work at once). The same one-owner
-    /// advice as for `recv` holds.
+    /// advice as for `recv` holds. It ends once the listener hung up.
     ///
     /// # Cancellation safety
     /// Cancellation safe: see [`Stream`].
