@@ -174,6 +174,30 @@ impl Async<Fanotify> {
     ///
     /// # Cancellation safety
     /// Cancellation safe: see [`Stream`].
+    ///
+    /// # Example
+    /// Deny every open below `/srv/private` (needs `CAP_SYS_ADMIN`):
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use futures_core::Stream as _;
+    /// use kernfd::fanotify::{EventFlags, Fanotify, InitFlags, MarkType, Response};
+    /// use kernfd::tokio::Async;
+    ///
+    /// let group = Fanotify::new(InitFlags::CLASS_CONTENT)?;
+    /// group.add(MarkType::Mount, EventFlags::OPEN_PERM, "/srv/private")?;
+    /// let group = Async::new(group)?;
+    /// let mut events = group.stream();
+    /// while let Some(event) =
+    ///     std::future::poll_fn(|cx| std::pin::Pin::new(&mut events).poll_next(cx)).await
+    /// {
+    ///     let event = event??;
+    ///     println!("pid {} opens", event.pid());
+    ///     event.respond(Response::DENY)?;
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     #[must_use]
     pub fn stream(&self) -> Stream<'_, Fanotify> {
         self.make_stream()

@@ -117,6 +117,29 @@ impl Async<Listener> {
     ///
     /// # Cancellation safety
     /// Cancellation safe: see [`Stream`].
+    ///
+    /// # Example
+    /// A supervisor loop: fail every intercepted call with `EPERM` until
+    /// no task uses the filter any more.
+    /// ```no_run
+    /// # async fn supervise(listener: kernfd::seccomp::Listener) -> kernfd::Result<()> {
+    /// use futures_core::Stream as _;
+    /// use kernfd::Errno;
+    /// use kernfd::seccomp::Response;
+    /// use kernfd::tokio::Async;
+    ///
+    /// let listener = Async::new(listener)?;
+    /// let mut calls = listener.stream();
+    /// while let Some(call) =
+    ///     std::future::poll_fn(|cx| std::pin::Pin::new(&mut calls).poll_next(cx)).await
+    /// {
+    ///     let call = call?;
+    ///     // ENOENT: its target died meanwhile; nothing to do.
+    ///     let _ = listener.respond(call.id(), Response::Error(Errno::PERM)).await;
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     #[must_use]
     pub fn stream(&self) -> Stream<'_, Listener> {
         self.make_stream()
