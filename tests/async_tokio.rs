@@ -1487,6 +1487,61 @@ mod aio {
     }
 
     #[test]
+    fn two_tasks_reaping_one_context_get_each_completion_once() {
+        const N: usize = 256;
+        let (_dir, file) = or_skip!(tmpfs_file(N * 64));
+        multi().block_on(async {
+            let aio = Arc::new(AsyncAio::new(Context::new(N as u32).unwrap()).unwrap());
+            let reaped = Arc::new(AtomicUsize::new(0));
+            let task = |aio: Arc<AsyncAio>, reaped: Arc<AtomicUsize>| async move {
+                let mut mine = Vec::new();
+                let mut events = [IoEvent::ZERO; 8]; // a few per call
+                while reaped.load(Ordering::SeqCst) < N {
+                    let Ok(got) =
+                        tokio::time::timeout(Duration::from_millis(50), aio.getevents(&mut events))
+                            .await
+                    else {
+                        continue;
+                    };
+                    for e in got.unwrap() {
+                        let e = e.unwrap();
+                        assert_eq!(e.result(), Ok(64));
+                        mine.push(e.data());
+                        reaped.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+                mine
+            };
+            let one = tokio::spawn(task(aio.clone(), reaped.clone()));
+            let two = tokio::spawn(task(aio.clone(), reaped.clone()));
+            let mut bufs = vec![[0_u8; 64]; N];
+            let iocbs: Vec<Iocb> = bufs
+                .iter_mut()
+                .enumerate()
+                .map(|(i, b)| {
+                    Iocb::pread(&file, b.as_mut_ptr(), 64, (i * 64) as u64)
+                        .with_data(i as u64)
+                        .with_eventfd(aio.eventfd())
+                })
+                .collect();
+            for chunk in iocbs.chunks(16) {
+                let refs: Vec<&Iocb> = chunk.iter().collect();
+                // SAFETY: `bufs` is not touched until both tasks are done
+                // (every completion reaped), and outlives the context.
+                assert_eq!(unsafe { aio.context().submit(&refs) }, Ok(refs.len()));
+                tokio::task::yield_now().await;
+            }
+            let (one, two) = (one.await.unwrap(), two.await.unwrap());
+            let mut all: Vec<u64> = one.iter().chain(&two).copied().collect();
+            all.sort_unstable();
+            assert_eq!(all, (0..N as u64).collect::<Vec<_>>(), "each once");
+            for (i, b) in bufs.iter().enumerate() {
+                assert_eq!(b[0], (i * 64) as u8, "block {i}");
+            }
+        });
+    }
+
+    #[test]
     fn an_empty_array_is_einval() {
         current().block_on(async {
             let aio = AsyncAio::new(Context::new(1).unwrap()).unwrap();
@@ -1548,4 +1603,42 @@ mod aio {
         assert!(ticks >= 5, "the interval kept ticking: {ticks}");
         writer.join().unwrap();
     }
+}
+
+/// Every new future and stream can go to `tokio::spawn` on a multi-thread
+/// runtime (a raw pointer held across an await would make one `!Send`).
+#[test]
+fn the_futures_and_streams_are_send() {
+    fn send<T: Send>(_: &T) {}
+    // Checked when compiled: making a group needs a privilege.
+    fn _fanotify(stream: &kernfd::tokio::Stream<'_, kernfd::fanotify::Fanotify>) {
+        send(stream);
+    }
+    current().block_on(async {
+        let dir = util::tempdir();
+        let tree =
+            util::within_inotify_limits(kernfd::inotify::Tree::new(dir.path(), WatchFlags::CREATE));
+        let mut tree = kernfd::tokio::AsyncTree::new(tree).unwrap();
+        let mut buf = [0_u8; 4096];
+        send(&tree.read::<_, Error, _>(&mut buf, |_| ()));
+        send(&tree.stream());
+        let aio = kernfd::tokio::AsyncAio::new(kernfd::aio::Context::new(1).unwrap()).unwrap();
+        let mut events = [kernfd::aio::IoEvent::ZERO; 1];
+        send(&aio.getevents(&mut events));
+        let timer = Async::new(TimerFd::new().unwrap()).unwrap();
+        send(&timer.stream());
+        let counter = Async::new(EventFd::new(0).unwrap()).unwrap();
+        send(&counter.stream());
+    });
+    // A listener needs a filter: any descriptor adopted as one will do for
+    // the types (nothing is polled).
+    let rt = current();
+    rt.block_on(async {
+        let (r, _w) = rustix::pipe::pipe().unwrap();
+        let listener = Async::new(kernfd::seccomp::Listener::from(r)).unwrap();
+        let mut buf = [0_u8; kernfd::seccomp::NOTIF_LEN];
+        send(&listener.recv(&mut buf));
+        send(&listener.respond(1, kernfd::seccomp::Response::Continue));
+        send(&listener.stream());
+    });
 }

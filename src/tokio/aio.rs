@@ -111,7 +111,6 @@ impl AsyncAio {
             return Err(Error::os("io_getevents", Errno::INVAL));
         }
         let len = events.len();
-        let base = events.as_mut_ptr();
         self.eventfd
             .io(false, |eventfd| {
                 match eventfd.read() {
@@ -126,7 +125,7 @@ impl AsyncAio {
                 // succeeds ends the loop and its result is the only borrow
                 // left.
                 let attempt: &'b mut [IoEvent] =
-                    unsafe { core::slice::from_raw_parts_mut(base, len) };
+                    unsafe { core::slice::from_raw_parts_mut(events.as_mut_ptr(), len) };
                 let got = self.ctx.getevents(0, attempt, Some(Duration::ZERO))?;
                 if got.is_empty() {
                     Err(Error::os("io_getevents", Errno::AGAIN))
