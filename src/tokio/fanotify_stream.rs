@@ -115,7 +115,10 @@ impl Drop for FanotifyEvent<'_> {
             if !pending.answered.get() {
                 // Nothing to do about a failure: the kernel answers the
                 // event when the group closes.
-                let _ = fanotify::respond(pending.group.fd, fd.as_fd(), pending.group.default);
+                // (`Response::clone` takes the default whether the group
+                // holds it or a reference to it.)
+                let default = Response::clone(&pending.group.default);
+                let _ = fanotify::respond(pending.group.fd, fd.as_fd(), default);
             }
         }
     }
