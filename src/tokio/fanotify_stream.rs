@@ -115,8 +115,10 @@ impl Drop for FanotifyEvent<'_> {
             if !pending.answered.get() {
                 // Nothing to do about a failure: the kernel answers the
                 // event when the group closes.
-                // (`Response::clone` takes the default whether the group
-                // holds it or a reference to it.)
+                // `Response::clone` takes the default whether the group
+                // holds it or a reference to it (the borrow is needless in
+                // the second case).
+                #[allow(clippy::needless_borrow)]
                 let default = Response::clone(&pending.group.default);
                 let _ = fanotify::respond(pending.group.fd, fd.as_fd(), default);
             }
