@@ -1,10 +1,13 @@
 #!/bin/sh
 # User-space instructions per event of each fanotify reader, counted by
 # callgrind inside `run_reader` only (event generation excluded).
-# Needs root and valgrind; build first: cargo bench --bench fanotify --no-run
+# Needs root and valgrind. Builds the bench first, and runs exactly the
+# executable that build made (never a stale one).
 set -eu
 N=${N:-20000}
-BIN=$(ls -t target/release/deps/fanotify-* | grep -v '\.d$' | head -1)
+BIN=$(cargo bench --bench fanotify --no-run --message-format=json 2>/dev/null |
+    sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
+[ -x "$BIN" ] || { echo "could not build benches/fanotify.rs" >&2; exit 1; }
 OUT=$(mktemp -d)
 for spec in "fid hand" "fid kernfd" "fid fanotify-fid" "fid nix" \
             "fd hand-4k" "fd kernfd-4k" "fd nix" "fd fanotify-fid"; do
