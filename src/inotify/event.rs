@@ -44,7 +44,9 @@ pub const DEFAULT_BUFFER_LEN: usize = 4096;
 /// `Err(EventError::QueueOverflow)` for an `IN_Q_OVERFLOW` record (and goes
 /// on), and `Err(EventError::Malformed(_))` for the first record that does
 /// not fit, after which it ends. [`Events::remainder`] then holds the bytes
-/// not consumed.
+/// not consumed. A record fits when its header and its `len` bytes of name
+/// field are there; what the name field holds is not checked (see
+/// [`Event::name_bytes`] for how a name is read from any bytes).
 ///
 /// # Example
 /// ```
@@ -121,7 +123,8 @@ impl<'buf> Event<'buf> {
     /// field's last 16 bytes: one 16-byte compare finds it, for any name
     /// length. In bytes that did not come from the kernel, a NUL before
     /// those 16 bytes is returned as part of the name (and [`name`](Self::name)
-    /// is then `None`).
+    /// is then `None`), and a field with no NUL in its last 16 bytes is its
+    /// own name.
     #[inline]
     #[must_use]
     pub fn name_bytes(&self) -> &'buf [u8] {
