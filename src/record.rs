@@ -479,7 +479,7 @@ pub(crate) fn first_nul(bytes: &[u8]) -> Option<usize> {
     while let Some((block, tail)) = rest.split_first_chunk::<16>() {
         let mask = nul_mask(block);
         if mask != 0 {
-            return Some(base + mask.trailing_zeros() as usize);
+            return Some(base + (mask.trailing_zeros() / MASK_BITS) as usize);
         }
         base += 16;
         rest = tail;
@@ -505,42 +505,34 @@ pub(crate) fn first_nul(bytes: &[u8]) -> Option<usize> {
 ///
 /// The kernel pads inotify names with NULs to a multiple of 16 bytes, so a
 /// kernel field is whole 16-byte blocks, nearly always one to three: for
-/// those lengths all blocks are scanned at once ([`nul_mask`]), with no
-/// loop and no branch. Any other length (a long name, or bytes that did not
-/// come from the kernel) takes [`first_nul`], with the same result.
+/// those lengths all blocks are scanned at once ([`nul_mask`], [`end_of_2`],
+/// [`end_of_3`]), with no loop and no branch. Any other length (a long name,
+/// or bytes that did not come from the kernel) takes [`first_nul`], with the
+/// same result.
 #[inline]
 pub(crate) fn until_nul(field: &[u8]) -> &[u8] {
-    // Each `trailing_zeros` is at most the length of the blocks its mask
-    // covers (the mask's width for 16 and 32 bytes, a sentinel bit for 48),
-    // and is that length when there is no NUL, so `get` never fails and the
-    // whole field comes back. (The order is deliberate: LLVM turns these
-    // tests into a switch and emits the comparisons in reverse, so the
-    // common 16 is tested first.)
+    // Each end is at most the length of the blocks it covers, and is that
+    // length when there is no NUL, so `get` never fails and the whole field
+    // comes back. (The order is deliberate: LLVM turns these tests into a
+    // switch and emits the comparisons in reverse, so the common 16 is
+    // tested first.)
     if let Ok(blocks) = <&[u8; 48]>::try_from(field) {
         if let (Some((a, rest)), Some(c)) =
             (blocks.split_first_chunk::<16>(), blocks.last_chunk::<16>())
         {
             if let Some(b) = rest.first_chunk::<16>() {
-                let mask = u64::from(nul_mask(a))
-                    | u64::from(nul_mask(b)) << 16
-                    | u64::from(nul_mask(c)) << 32
-                    | 1 << 48;
-                return blocks
-                    .get(..mask.trailing_zeros() as usize)
-                    .unwrap_or(blocks);
+                return blocks.get(..end_of_3(a, b, c)).unwrap_or(blocks);
             }
         }
     }
     if let Ok(blocks) = <&[u8; 32]>::try_from(field) {
         if let (Some(a), Some(b)) = (blocks.first_chunk::<16>(), blocks.last_chunk::<16>()) {
-            let mask = u32::from(nul_mask(a)) | u32::from(nul_mask(b)) << 16;
-            return blocks
-                .get(..mask.trailing_zeros() as usize)
-                .unwrap_or(blocks);
+            return blocks.get(..end_of_2(a, b)).unwrap_or(blocks);
         }
     }
     if let Ok(block) = <&[u8; 16]>::try_from(field) {
-        let end = nul_mask(block).trailing_zeros() as usize;
+        // A mask with no bit set has `16 * MASK_BITS` trailing zeros.
+        let end = (nul_mask(block).trailing_zeros() / MASK_BITS) as usize;
         return block.get(..end).unwrap_or(block);
     }
     until_nul_cold(field)
@@ -556,11 +548,89 @@ fn until_nul_cold(field: &[u8]) -> &[u8] {
     }
 }
 
+/// Where the first NUL of 32 bytes (blocks `a`, `b`) is, 32 if none: the
+/// two one-bit-per-byte masks side by side in a `u32`.
+#[cfg(not(all(
+    target_arch = "aarch64",
+    target_endian = "little",
+    not(kernfd_portable_scan)
+)))]
+#[inline]
+fn end_of_2(a: &[u8; 16], b: &[u8; 16]) -> usize {
+    let mask = u32::from(nul_mask(a)) | u32::from(nul_mask(b)) << 16;
+    mask.trailing_zeros() as usize
+}
+
+/// Where the first NUL of 48 bytes (blocks `a`, `b`, `c`) is, 48 if none:
+/// the three masks side by side in a `u64`, with a sentinel bit at 48.
+#[cfg(not(all(
+    target_arch = "aarch64",
+    target_endian = "little",
+    not(kernfd_portable_scan)
+)))]
+#[inline]
+fn end_of_3(a: &[u8; 16], b: &[u8; 16], c: &[u8; 16]) -> usize {
+    let mask = u64::from(nul_mask(a))
+        | u64::from(nul_mask(b)) << 16
+        | u64::from(nul_mask(c)) << 32
+        | 1 << 48;
+    mask.trailing_zeros() as usize
+}
+
+/// Where the first NUL of 32 bytes (blocks `a`, `b`) is, 32 if none: the
+/// two four-bits-per-byte masks side by side in a `u128`.
+#[cfg(all(
+    target_arch = "aarch64",
+    target_endian = "little",
+    not(kernfd_portable_scan)
+))]
+#[inline]
+fn end_of_2(a: &[u8; 16], b: &[u8; 16]) -> usize {
+    let mask = u128::from(nul_mask(a)) | u128::from(nul_mask(b)) << 64;
+    (mask.trailing_zeros() / MASK_BITS) as usize
+}
+
+/// Where the first NUL of 48 bytes (blocks `a`, `b`, `c`) is, 48 if none:
+/// `a` and `b` as in [`end_of_2`], then `c` if they hold no NUL.
+#[cfg(all(
+    target_arch = "aarch64",
+    target_endian = "little",
+    not(kernfd_portable_scan)
+))]
+#[inline]
+fn end_of_3(a: &[u8; 16], b: &[u8; 16], c: &[u8; 16]) -> usize {
+    let ab = u128::from(nul_mask(a)) | u128::from(nul_mask(b)) << 64;
+    let end = if ab == 0 {
+        128 + nul_mask(c).trailing_zeros()
+    } else {
+        ab.trailing_zeros()
+    };
+    (end / MASK_BITS) as usize
+}
+
+/// How many bits [`nul_mask`] gives each byte: 1 (SSE2, portable) or 4
+/// (NEON).
+#[cfg(not(all(
+    target_arch = "aarch64",
+    target_endian = "little",
+    not(kernfd_portable_scan)
+)))]
+const MASK_BITS: u32 = 1;
+
+/// How many bits [`nul_mask`] gives each byte: 1 (SSE2, portable) or 4
+/// (NEON).
+#[cfg(all(
+    target_arch = "aarch64",
+    target_endian = "little",
+    not(kernfd_portable_scan)
+))]
+const MASK_BITS: u32 = 4;
+
 /// The NUL bytes of a 16-byte block: bit `i` is set when byte `i` is 0.
 ///
 /// `x86_64`: one SSE2 compare of all 16 bytes (SSE2 is part of the `x86_64`
 /// baseline, so no runtime detection).
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", not(kernfd_portable_scan)))]
 #[inline]
 fn nul_mask(block: &[u8; 16]) -> u16 {
     use core::arch::x86_64::{
@@ -579,19 +649,67 @@ fn nul_mask(block: &[u8; 16]) -> u16 {
     zeros as u16
 }
 
+/// The NUL bytes of a 16-byte block: bits `4i..4i + 4` are all set when
+/// byte `i` is 0, all clear otherwise.
+///
+/// `aarch64` (little-endian): one NEON compare of all 16 bytes, then one
+/// narrowing shift to a `u64` (NEON has no `movemask`; NEON is part of the
+/// `aarch64` baseline, so no runtime detection).
+#[cfg(all(
+    target_arch = "aarch64",
+    target_endian = "little",
+    not(kernfd_portable_scan)
+))]
+#[inline]
+fn nul_mask(block: &[u8; 16]) -> u64 {
+    use core::arch::aarch64::{
+        vceqzq_u8, vget_lane_u64, vld1q_u8, vreinterpret_u64_u8, vreinterpretq_u16_u8, vshrn_n_u16,
+    };
+    // SAFETY: NEON is enabled on every aarch64 target, so the intrinsics
+    // are available. `vld1q_u8` reads exactly the 16 bytes `block` borrows
+    // and has no alignment requirement; the rest only moves registers.
+    unsafe {
+        // 0xff where the byte is 0, 0x00 elsewhere.
+        let zeros = vceqzq_u8(vld1q_u8(block.as_ptr()));
+        // As eight 16-bit lanes (bytes 2k and 2k + 1, little-endian),
+        // shifted right by 4 and narrowed to their low 8 bits: the high
+        // nibble of byte 2k and the low nibble of byte 2k + 1, so byte `i`
+        // lands on bits `4i..4i + 4`.
+        let nibbles = vshrn_n_u16::<4>(vreinterpretq_u16_u8(zeros));
+        vget_lane_u64::<0>(vreinterpret_u64_u8(nibbles))
+    }
+}
+
 /// The NUL bytes of a 16-byte block: bit `i` is set when byte `i` is 0.
 ///
-/// Elsewhere: [`nul_mask_swar`].
-#[cfg(not(target_arch = "x86_64"))]
+/// Elsewhere (or with `--cfg kernfd_portable_scan`): [`nul_mask_swar`].
+#[cfg(not(any(
+    all(target_arch = "x86_64", not(kernfd_portable_scan)),
+    all(
+        target_arch = "aarch64",
+        target_endian = "little",
+        not(kernfd_portable_scan)
+    )
+)))]
 #[inline]
 fn nul_mask(block: &[u8; 16]) -> u16 {
     nul_mask_swar(block)
 }
 
 /// The NUL bytes of a 16-byte block, portably: two 8-byte words
-/// ([`word_nul_mask`]). (Also compiled for the tests on `x86_64`, which
-/// check it against the SSE2 version.)
-#[cfg(any(test, not(target_arch = "x86_64")))]
+/// ([`word_nul_mask`]). (Also compiled for the tests on `x86_64` and
+/// `aarch64`, which check it against the SSE2 and NEON versions.)
+#[cfg(any(
+    test,
+    not(any(
+        all(target_arch = "x86_64", not(kernfd_portable_scan)),
+        all(
+            target_arch = "aarch64",
+            target_endian = "little",
+            not(kernfd_portable_scan)
+        )
+    ))
+))]
 #[inline]
 fn nul_mask_swar(block: &[u8; 16]) -> u16 {
     let (lo, hi) = block.split_at(8);
@@ -604,7 +722,17 @@ fn nul_mask_swar(block: &[u8; 16]) -> u16 {
 
 /// The NUL bytes of a little-endian 8-byte word: bit `i` is set exactly
 /// when byte `i` is 0.
-#[cfg(any(test, not(target_arch = "x86_64")))]
+#[cfg(any(
+    test,
+    not(any(
+        all(target_arch = "x86_64", not(kernfd_portable_scan)),
+        all(
+            target_arch = "aarch64",
+            target_endian = "little",
+            not(kernfd_portable_scan)
+        )
+    ))
+))]
 #[inline]
 fn word_nul_mask(x: u64) -> u8 {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
@@ -662,10 +790,121 @@ mod tests {
                 };
             }
             assert_eq!(nul_mask_swar(&b), naive(&b), "{b:?}");
-            assert_eq!(nul_mask(&b), naive(&b), "{b:?}");
+            assert_eq!(one_bit_per_byte(nul_mask(&b)), naive(&b), "{b:?}");
         }
         assert_eq!(nul_mask_swar(&[0; 16]), 0xffff);
         assert_eq!(nul_mask_swar(&[0xff; 16]), 0);
+    }
+
+    /// `nul_mask`'s result with one bit per byte, as the portable twin
+    /// gives it; panics unless each byte's `MASK_BITS` bits are all set or
+    /// all clear.
+    fn one_bit_per_byte(mask: impl Into<u64>) -> u16 {
+        let mask: u64 = mask.into();
+        let group = (1_u64 << MASK_BITS) - 1;
+        (0..16).fold(0, |bits, i| {
+            let byte = (mask >> (i * MASK_BITS)) & group;
+            assert!(byte == 0 || byte == group, "{mask:#x}: byte {i}");
+            bits | u16::from(byte == group) << i
+        })
+    }
+
+    /// A xorshift generator: the same bytes on every target and run.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        /// A byte that is never 0: mostly any value, often the ones that
+        /// trip has-zero tricks (0x01, 0x80, 0x7f, 0xff).
+        fn non_zero(&mut self) -> u8 {
+            let x = self.next();
+            match x % 8 {
+                0 => 0x01,
+                1 => 0x80,
+                2 => 0x7f,
+                3 => 0xff,
+                _ => ((x >> 8) as u8).max(1),
+            }
+        }
+    }
+
+    /// The safe twins of the fast scans, byte by byte.
+    fn twin_first_nul(bytes: &[u8]) -> Option<usize> {
+        bytes.iter().position(|&b| b == 0)
+    }
+    fn twin_until_nul(bytes: &[u8]) -> &[u8] {
+        twin_first_nul(bytes).map_or(bytes, |end| &bytes[..end])
+    }
+
+    /// Checks every scan of `bytes` against the twins: `first_nul`,
+    /// `until_nul`, and `nul_mask` (and its portable twin) on each whole
+    /// 16-byte block.
+    fn assert_scans_agree(bytes: &[u8]) {
+        assert_eq!(first_nul(bytes), twin_first_nul(bytes), "{bytes:?}");
+        assert_eq!(until_nul(bytes), twin_until_nul(bytes), "{bytes:?}");
+        for block in bytes.chunks_exact(16) {
+            let block: &[u8; 16] = block.try_into().unwrap();
+            let naive = (0..16).fold(0_u16, |m, i| m | (u16::from(block[i] == 0) << i));
+            assert_eq!(one_bit_per_byte(nul_mask(block)), naive, "{block:?}");
+            assert_eq!(nul_mask_swar(block), naive, "{block:?}");
+        }
+    }
+
+    #[test]
+    fn scans_agree_with_twins_for_every_nul_and_length() {
+        // Every length 0..=64 (the kernel's 16, 32 and 48 and all others),
+        // no NUL or the first NUL at every position, random non-zero bytes
+        // elsewhere and sometimes more NULs after the first; each at four
+        // alignments.
+        let rounds = if cfg!(miri) { 1 } else { 8 };
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut storage = [0_u8; 64 + 3];
+        for len in 0..=64 {
+            for nul in 0..=len {
+                for round in 0..rounds {
+                    let bytes = &mut storage[round % 4..][..len];
+                    for b in bytes.iter_mut() {
+                        *b = rng.non_zero();
+                    }
+                    if nul < len {
+                        bytes[nul] = 0;
+                        if round % 2 == 1 {
+                            let later = nul + (rng.next() as usize) % (len - nul);
+                            bytes[later] = 0;
+                        }
+                    }
+                    assert_scans_agree(bytes);
+                    assert_eq!(first_nul(bytes), (nul < len).then_some(nul));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn scans_agree_with_twins_on_random_buffers() {
+        // Random lengths up to 300 at random alignments, with NULs from
+        // dense (one byte in 2) to absent, and whole random blocks.
+        let cases = if cfg!(miri) { 200 } else { 20_000 };
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let mut storage = [0_u8; 300 + 16];
+        for _ in 0..cases {
+            let start = (rng.next() % 16) as usize;
+            let len = (rng.next() % 301) as usize;
+            let one_in = [2, 16, 64, 1024, u64::MAX][(rng.next() % 5) as usize];
+            let bytes = &mut storage[start..start + len];
+            for b in bytes.iter_mut() {
+                *b = if rng.next() % one_in == 0 {
+                    0
+                } else {
+                    rng.non_zero()
+                };
+            }
+            assert_scans_agree(bytes);
+        }
     }
 
     #[test]
