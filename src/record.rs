@@ -859,11 +859,12 @@ mod tests {
         // Every length 0..=64 (the kernel's 16, 32 and 48 and all others),
         // no NUL or the first NUL at every position, random non-zero bytes
         // elsewhere and sometimes more NULs after the first; each at four
-        // alignments.
+        // alignments. (Miri, which checks the loads rather than the
+        // results, takes the lengths around each block boundary, once.)
         let rounds = if cfg!(miri) { 1 } else { 8 };
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let mut storage = [0_u8; 64 + 3];
-        for len in 0..=64 {
+        for len in (0..=64).filter(|len| !cfg!(miri) || matches!(len % 16, 0 | 1 | 15)) {
             for nul in 0..=len {
                 for round in 0..rounds {
                     let bytes = &mut storage[round % 4..][..len];
@@ -888,7 +889,7 @@ mod tests {
     fn scans_agree_with_twins_on_random_buffers() {
         // Random lengths up to 300 at random alignments, with NULs from
         // dense (one byte in 2) to absent, and whole random blocks.
-        let cases = if cfg!(miri) { 200 } else { 20_000 };
+        let cases = if cfg!(miri) { 40 } else { 20_000 };
         let mut rng = Rng(0x2545_f491_4f6c_dd1d);
         let mut storage = [0_u8; 300 + 16];
         for _ in 0..cases {
