@@ -513,35 +513,42 @@ pub(crate) fn first_nul(bytes: &[u8]) -> Option<usize> {
 ///
 /// The kernel pads inotify names with NULs to a multiple of 16 bytes, so a
 /// kernel field is whole 16-byte blocks, nearly always one to three: for
-/// those lengths all blocks are scanned at once ([`nul_mask`], [`end_of_2`],
-/// [`end_of_3`]), with no loop and no branch. Any other length (a long name,
-/// or bytes that did not come from the kernel) takes [`first_nul`], with the
-/// same result.
+/// those lengths all blocks are scanned at once ([`nul_mask`]), with no
+/// loop and no branch. Any other length (a long name, or bytes that did not
+/// come from the kernel) takes [`first_nul`], with the same result.
 #[inline]
 pub(crate) fn until_nul(field: &[u8]) -> &[u8] {
-    // Each end is at most the length of the blocks it covers, and is that
-    // length when there is no NUL, so `get` never fails and the whole field
-    // comes back. (The order is deliberate: LLVM turns these tests into a
-    // switch and emits the comparisons in reverse, so the common 16 is
-    // tested first.)
-    if let Ok(blocks) = <&[u8; 48]>::try_from(field) {
-        if let (Some((a, rest)), Some(c)) =
-            (blocks.split_first_chunk::<16>(), blocks.last_chunk::<16>())
-        {
-            if let Some(b) = rest.first_chunk::<16>() {
-                return blocks.get(..end_of_3(a, b, c)).unwrap_or(blocks);
+    // Each end ([`end_of_1`], [`end_of_2`]) is at most the length of the
+    // blocks it covers, and is that length when there is no NUL: `get`
+    // never fails and the whole field comes back.
+    match field.len() {
+        32 => {
+            if let (Some(a), Some(b)) = (field.first_chunk::<16>(), field.last_chunk::<16>()) {
+                return field.get(..end_of_2(a, b)).unwrap_or(field);
             }
         }
-    }
-    if let Ok(blocks) = <&[u8; 32]>::try_from(field) {
-        if let (Some(a), Some(b)) = (blocks.first_chunk::<16>(), blocks.last_chunk::<16>()) {
-            return blocks.get(..end_of_2(a, b)).unwrap_or(blocks);
+        16 => {
+            if let Some(a) = field.first_chunk::<16>() {
+                let end = end_of_1(a);
+                return field.get(..end).unwrap_or(field);
+            }
         }
-    }
-    if let Ok(block) = <&[u8; 16]>::try_from(field) {
-        // A mask with no bit set has `16 * MASK_BITS` trailing zeros.
-        let end = (nul_mask(block).trailing_zeros() / MASK_BITS) as usize;
-        return block.get(..end).unwrap_or(block);
+        48 => {
+            if let (Some((a, rest)), Some(c)) =
+                (field.split_first_chunk::<16>(), field.last_chunk::<16>())
+            {
+                if let Some(b) = rest.first_chunk::<16>() {
+                    // A kernel name longer than 31 bytes has no NUL in its
+                    // first 32: test both blocks with one compare, then
+                    // find the end in the last.
+                    if !nul_any(a, b) {
+                        let end = 32 + end_of_1(c);
+                        return field.get(..end).unwrap_or(field);
+                    }
+                }
+            }
+        }
+        _ => {}
     }
     until_nul_cold(field)
 }
@@ -556,8 +563,20 @@ fn until_nul_cold(field: &[u8]) -> &[u8] {
     }
 }
 
+/// Where the first NUL of a 16-byte block is, 16 if none: the mask with a
+/// sentinel bit at 16.
+#[cfg(not(all(
+    target_arch = "aarch64",
+    target_endian = "little",
+    not(kernfd_portable_scan)
+)))]
+#[inline]
+fn end_of_1(a: &[u8; 16]) -> usize {
+    (u32::from(nul_mask(a)) | 1 << 16).trailing_zeros() as usize
+}
+
 /// Where the first NUL of 32 bytes (blocks `a`, `b`) is, 32 if none: the
-/// two one-bit-per-byte masks side by side in a `u32`.
+/// two masks side by side in a `u32`.
 #[cfg(not(all(
     target_arch = "aarch64",
     target_endian = "little",
@@ -569,20 +588,16 @@ fn end_of_2(a: &[u8; 16], b: &[u8; 16]) -> usize {
     mask.trailing_zeros() as usize
 }
 
-/// Where the first NUL of 48 bytes (blocks `a`, `b`, `c`) is, 48 if none:
-/// the three masks side by side in a `u64`, with a sentinel bit at 48.
-#[cfg(not(all(
+/// Where the first NUL of a 16-byte block is, 16 if none (a mask with no
+/// bit set has 64 trailing zeros).
+#[cfg(all(
     target_arch = "aarch64",
     target_endian = "little",
     not(kernfd_portable_scan)
-)))]
+))]
 #[inline]
-fn end_of_3(a: &[u8; 16], b: &[u8; 16], c: &[u8; 16]) -> usize {
-    let mask = u64::from(nul_mask(a))
-        | u64::from(nul_mask(b)) << 16
-        | u64::from(nul_mask(c)) << 32
-        | 1 << 48;
-    mask.trailing_zeros() as usize
+fn end_of_1(a: &[u8; 16]) -> usize {
+    (nul_mask(a).trailing_zeros() / MASK_BITS) as usize
 }
 
 /// Where the first NUL of 32 bytes (blocks `a`, `b`) is, 32 if none: the
@@ -596,24 +611,6 @@ fn end_of_3(a: &[u8; 16], b: &[u8; 16], c: &[u8; 16]) -> usize {
 fn end_of_2(a: &[u8; 16], b: &[u8; 16]) -> usize {
     let mask = u128::from(nul_mask(a)) | u128::from(nul_mask(b)) << 64;
     (mask.trailing_zeros() / MASK_BITS) as usize
-}
-
-/// Where the first NUL of 48 bytes (blocks `a`, `b`, `c`) is, 48 if none:
-/// `a` and `b` as in [`end_of_2`], then `c` if they hold no NUL.
-#[cfg(all(
-    target_arch = "aarch64",
-    target_endian = "little",
-    not(kernfd_portable_scan)
-))]
-#[inline]
-fn end_of_3(a: &[u8; 16], b: &[u8; 16], c: &[u8; 16]) -> usize {
-    let ab = u128::from(nul_mask(a)) | u128::from(nul_mask(b)) << 64;
-    let end = if ab == 0 {
-        128 + nul_mask(c).trailing_zeros()
-    } else {
-        ab.trailing_zeros()
-    };
-    (end / MASK_BITS) as usize
 }
 
 /// How many bits [`nul_mask`] gives each byte: 1 (SSE2, portable) or 4
@@ -657,6 +654,29 @@ fn nul_mask(block: &[u8; 16]) -> u16 {
     zeros as u16
 }
 
+/// Whether either of two 16-byte blocks holds a NUL.
+///
+/// `x86_64`: the bytewise minimum of the two blocks (SSE2 `pminub`) has a
+/// zero where either has one, so one compare tests both.
+#[cfg(all(target_arch = "x86_64", not(kernfd_portable_scan)))]
+#[inline]
+fn nul_any(a: &[u8; 16], b: &[u8; 16]) -> bool {
+    use core::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_setzero_si128,
+    };
+    // SAFETY: SSE2 is enabled on every x86_64 target, so the intrinsics are
+    // available. Each `_mm_loadu_si128` reads exactly the 16 bytes its
+    // block borrows and has no alignment requirement.
+    let zeros = unsafe {
+        let min = _mm_min_epu8(
+            _mm_loadu_si128(a.as_ptr().cast()),
+            _mm_loadu_si128(b.as_ptr().cast()),
+        );
+        _mm_movemask_epi8(_mm_cmpeq_epi8(min, _mm_setzero_si128()))
+    };
+    zeros != 0
+}
+
 /// The NUL bytes of a 16-byte block: bits `4i..4i + 4` are all set when
 /// byte `i` is 0, all clear otherwise.
 ///
@@ -686,6 +706,50 @@ fn nul_mask(block: &[u8; 16]) -> u64 {
         let nibbles = vshrn_n_u16::<4>(vreinterpretq_u16_u8(zeros));
         vget_lane_u64::<0>(vreinterpret_u64_u8(nibbles))
     }
+}
+
+/// Whether either of two 16-byte blocks holds a NUL.
+///
+/// `aarch64` (little-endian): the bytewise minimum of the two blocks
+/// (NEON `umin`) has a zero where either has one, so one compare tests
+/// both.
+#[cfg(all(
+    target_arch = "aarch64",
+    target_endian = "little",
+    not(kernfd_portable_scan)
+))]
+#[inline]
+fn nul_any(a: &[u8; 16], b: &[u8; 16]) -> bool {
+    use core::arch::aarch64::{
+        vceqzq_u8, vget_lane_u64, vld1q_u8, vminq_u8, vreinterpret_u64_u8, vreinterpretq_u16_u8,
+        vshrn_n_u16,
+    };
+    // SAFETY: NEON is enabled on every aarch64 target, so the intrinsics
+    // are available. Each `vld1q_u8` reads exactly the 16 bytes its block
+    // borrows and has no alignment requirement; the rest only moves
+    // registers.
+    let nibbles = unsafe {
+        let zeros = vceqzq_u8(vminq_u8(vld1q_u8(a.as_ptr()), vld1q_u8(b.as_ptr())));
+        // As in `nul_mask`: four bits per byte.
+        vget_lane_u64::<0>(vreinterpret_u64_u8(vshrn_n_u16::<4>(vreinterpretq_u16_u8(
+            zeros,
+        ))))
+    };
+    nibbles != 0
+}
+
+/// Whether either of two 16-byte blocks holds a NUL.
+#[cfg(not(any(
+    all(target_arch = "x86_64", not(kernfd_portable_scan)),
+    all(
+        target_arch = "aarch64",
+        target_endian = "little",
+        not(kernfd_portable_scan)
+    )
+)))]
+#[inline]
+fn nul_any(a: &[u8; 16], b: &[u8; 16]) -> bool {
+    nul_mask(a) | nul_mask(b) != 0
 }
 
 /// The NUL bytes of a 16-byte block: bit `i` is set when byte `i` is 0.
@@ -849,11 +913,16 @@ mod tests {
     }
 
     /// Checks every scan of `bytes` against the twins: `first_nul`,
-    /// `until_nul`, and `nul_mask` (and its portable twin) on each whole
-    /// 16-byte block.
+    /// `until_nul`, `nul_mask` (and its portable twin) on each whole
+    /// 16-byte block, and `nul_any` on each two blocks side by side.
     fn assert_scans_agree(bytes: &[u8]) {
         assert_eq!(first_nul(bytes), twin_first_nul(bytes), "{bytes:?}");
         assert_eq!(until_nul(bytes), twin_until_nul(bytes), "{bytes:?}");
+        for pair in bytes.windows(32).step_by(16) {
+            let (a, b) = pair.split_at(16);
+            let (a, b) = (a.try_into().unwrap(), b.try_into().unwrap());
+            assert_eq!(nul_any(a, b), pair.contains(&0), "{pair:?}");
+        }
         for block in bytes.chunks_exact(16) {
             let block: &[u8; 16] = block.try_into().unwrap();
             let naive = (0..16).fold(0_u16, |m, i| m | (u16::from(block[i] == 0) << i));
