@@ -297,11 +297,46 @@ walk! {
 
 impl<'buf> Events<'buf> {
     /// Ends iteration at the record the cursor is on.
-    #[cold]
-    #[inline(never)]
+    #[allow(clippy::inline_always)] // the per-event path: see "Cost" in src/record.rs
+    #[inline(always)]
     fn fail(&mut self, kind: ParseErrorKind) -> Result<Event<'buf>, EventError> {
+        crate::record::cold();
         Err(EventError::stop(&mut self.cursor, kind))
     }
+}
+
+/// Bytes 4 to 7 of the metadata the kernel writes: `vers` 3, `reserved` 0,
+/// `metadata_len` 24, read as one native-endian word.
+const COMMON_HEAD: u32 = {
+    let ml = (METADATA_LEN as u16).to_ne_bytes();
+    u32::from_ne_bytes([METADATA_VERSION, 0, ml[0], ml[1]])
+};
+
+/// Checks the header of a record other than the kernel's usual one field
+/// by field, against the `available` bytes from its start: its metadata
+/// length, or what is wrong. Out of line: the kernel's own records take the
+/// one-word test in `next`.
+#[inline(never)]
+fn check_slow(meta: &[u8; METADATA_LEN], available: usize) -> Result<usize, ParseErrorKind> {
+    let vers = field!(meta, c::fanotify_event_metadata, vers);
+    if vers != METADATA_VERSION {
+        return Err(ParseErrorKind::VersionMismatch { found: vers });
+    }
+    let len = field!(meta, c::fanotify_event_metadata, event_len) as usize;
+    if len < METADATA_LEN {
+        return Err(ParseErrorKind::BadEventLen { event_len: len });
+    }
+    if len > available {
+        return Err(ParseErrorKind::TruncatedEvent {
+            event_len: len,
+            available,
+        });
+    }
+    let ml = usize::from(field!(meta, c::fanotify_event_metadata, metadata_len));
+    if ml < METADATA_LEN || ml > len {
+        return Err(ParseErrorKind::BadMetadataLen { metadata_len: ml });
+    }
+    Ok(ml)
 }
 
 impl<'buf> Iterator for Events<'buf> {
@@ -316,29 +351,55 @@ impl<'buf> Iterator for Events<'buf> {
                 return Some(self.fail(ParseErrorKind::TruncatedHeader { available }));
             }
         };
-        let vers = field!(meta, c::fanotify_event_metadata, vers);
-        if vers != METADATA_VERSION {
-            return Some(self.fail(ParseErrorKind::VersionMismatch { found: vers }));
-        }
         let len = field!(meta, c::fanotify_event_metadata, event_len) as usize;
-        if len < METADATA_LEN {
-            return Some(self.fail(ParseErrorKind::BadEventLen { event_len: len }));
-        }
         let rest = self.cursor.rest();
+        // The record every kernel since 2.6.37 writes: version 3, the
+        // reserved byte 0 and 24 bytes of metadata, tested as one word; a
+        // length from 24 to what is left, tested as one comparison. Any
+        // other record takes `split_slow`, which checks each field apart
+        // and names what is wrong.
+        let &[_, _, _, _, vers, reserved, ml0, ml1, ..] = meta;
+        let fast = u32::from_ne_bytes([vers, reserved, ml0, ml1]) == COMMON_HEAD
+            && len >= METADATA_LEN
+            && len <= rest.len();
+        if fast && len == METADATA_LEN {
+            // No info records (fd mode): nothing more to check.
+            if let Some((_, tail)) = rest.split_first_chunk::<METADATA_LEN>() {
+                self.cursor.advance(tail);
+                let event = Event {
+                    meta,
+                    info: &[],
+                    pidfd: -1,
+                };
+                if event.is_overflow() {
+                    return Some(Err(EventError::QueueOverflow));
+                }
+                return Some(Ok(event));
+            }
+        }
+        let ml = if fast {
+            METADATA_LEN
+        } else {
+            match check_slow(meta, rest.len()) {
+                Ok(ml) => ml,
+                Err(kind) => return Some(self.fail(kind)),
+            }
+        };
+        // Both paths checked `ml <= len <= rest.len()`, so neither `else`
+        // is taken; on the fast path the compiler sees it and drops them.
         let Some((record, tail)) = rest.split_at_checked(len) else {
             return Some(self.fail(ParseErrorKind::TruncatedEvent {
                 event_len: len,
                 available: rest.len(),
             }));
         };
-        let ml = usize::from(field!(meta, c::fanotify_event_metadata, metadata_len));
-        if ml < METADATA_LEN || ml > len {
+        let Some(info) = record.get(ml..) else {
             return Some(self.fail(ParseErrorKind::BadMetadataLen { metadata_len: ml }));
-        }
-        let info = record.get(ml..).unwrap_or_default();
+        };
         let pidfd = match validate_infos(info) {
             Ok(pidfd) => pidfd,
             Err((at, kind)) => {
+                let ml = usize::from(field!(meta, c::fanotify_event_metadata, metadata_len));
                 return Some(self.fail(ParseErrorKind::Info { at: ml + at, kind }));
             }
         };

@@ -570,7 +570,7 @@ impl Fanotify {
     fn group(&self) -> Group<'_> {
         Group {
             fd: self.fd.as_fd(),
-            default: self.default_response,
+            default: &self.default_response,
         }
     }
 
@@ -616,7 +616,7 @@ impl Fanotify {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Group<'g> {
     pub(crate) fd: BorrowedFd<'g>,
-    pub(crate) default: Response,
+    pub(crate) default: &'g Response,
 }
 
 fn mark_error(errno: Errno) -> Error {

@@ -5,7 +5,7 @@ use core::fmt;
 use core::iter::FusedIterator;
 use core::ops::Deref;
 
-use rustix::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd};
+use rustix::fd::{BorrowedFd, FromRawFd, OwnedFd};
 
 use super::{Event, EventError, EventFlags, Events, Group, respond};
 
@@ -92,32 +92,18 @@ impl<'buf> Iterator for OwnedEvents<'buf> {
     #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
         Some(self.inner.next()?.map(|event| {
-            // SAFETY: `adopt`'s contract: these numbers were installed for
-            // this process by the read and are owned by nobody else; each
-            // record is yielded once, so each is adopted once.
-            let fd = event.fd().map(|fd| unsafe { OwnedFd::from_raw_fd(fd) });
-            let pidfd = event
-                .pidfd()
-                // SAFETY: as above.
-                .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) });
-            // The mask first: one test settles it for every event of a
-            // notification group.
-            let pending = if event.mask().intersects(PERMISSION) {
-                match (&fd, self.group) {
-                    (Some(_), Some(group)) => Some(Pending {
-                        group,
-                        answered: Cell::new(false),
-                    }),
-                    _ => None,
-                }
-            } else {
-                None
-            };
+            // `adopt`'s contract: these numbers were installed for this
+            // process by the read and are owned by nobody else; each record
+            // is yielded once, so each is adopted once. The event owns what
+            // its bits say, and closes it when dropped.
+            let fd = u8::from(event.raw_fd() >= 0);
+            let pidfd = u8::from(event.pidfd().is_some());
+            let permission = u8::from(event.mask().intersects(PERMISSION));
+            let owns = (fd * (FD | (permission * UNANSWERED))) | (pidfd * PIDFD);
             OwnedEvent {
                 event,
-                fd,
-                pidfd,
-                pending,
+                group: self.group,
+                owns: Cell::new(owns),
             }
         }))
     }
@@ -130,8 +116,28 @@ impl<'buf> Iterator for OwnedEvents<'buf> {
 impl FusedIterator for OwnedEvents<'_> {}
 
 impl Drop for OwnedEvents<'_> {
+    // Inline, with the rest out of line and by value: a call that took
+    // `&mut self` would make the compiler keep the iterator in memory, and
+    // reload it after every `close` in the caller's loop (see "Cost" in
+    // src/record.rs).
+    #[inline]
     fn drop(&mut self) {
-        // Adopt and close what the caller did not iterate.
+        if !self.inner.is_empty() {
+            OwnedEvents {
+                inner: core::mem::replace(&mut self.inner, Events::EMPTY),
+                group: self.group,
+            }
+            .close_rest();
+        }
+    }
+}
+
+impl OwnedEvents<'_> {
+    /// Adopts and closes (answering permission events first) what the
+    /// caller did not iterate.
+    #[cold]
+    #[inline(never)]
+    fn close_rest(mut self) {
         for _ in self.by_ref() {}
     }
 }
@@ -142,12 +148,13 @@ const PERMISSION: EventFlags = EventFlags::OPEN_PERM
     .union(EventFlags::OPEN_EXEC_PERM)
     .union(EventFlags::PRE_ACCESS);
 
-/// A permission event's duty to answer.
-#[derive(Debug)]
-struct Pending<'g> {
-    group: Group<'g>,
-    answered: Cell<bool>,
-}
+/// [`OwnedEvent::owns`]: the event owns (and closes) its fd.
+const FD: u8 = 1;
+/// The event owns (and closes) its pidfd.
+const PIDFD: u8 = 2;
+/// A permission event not answered yet: answered with the group's default
+/// before its fd closes.
+const UNANSWERED: u8 = 4;
 
 /// One event from a real read, owning its fd and pidfd: they close when it
 /// drops unless taken. Derefs to the borrowed [`Event`] view.
@@ -160,18 +167,42 @@ struct Pending<'g> {
 /// [`Fanotify::respond_fd`](super::Fanotify::respond_fd) before closing it.
 pub struct OwnedEvent<'buf> {
     event: Event<'buf>,
-    fd: Option<OwnedFd>,
-    pidfd: Option<OwnedFd>,
-    pending: Option<Pending<'buf>>,
+    group: Option<Group<'buf>>,
+    /// What the event still owns and owes: [`FD`], [`PIDFD`],
+    /// [`UNANSWERED`]. The descriptors are the numbers in `event`; a bit
+    /// set means this event owns that number and closes it. (Bits and raw
+    /// numbers rather than `Option<OwnedFd>`s: the event then stays in
+    /// registers in the caller's loop; see "Cost" in src/record.rs.)
+    owns: Cell<u8>,
 }
 
 impl<'buf> OwnedEvent<'buf> {
+    /// Whether the event still owns what `bit` names.
+    #[inline]
+    fn has(&self, bit: u8) -> bool {
+        self.owns.get() & bit != 0
+    }
+
+    /// Gives up what `bits` name.
+    #[inline]
+    fn clear(&self, bits: u8) {
+        self.owns.set(self.owns.get() & !bits);
+    }
+
     /// The event's descriptor, borrowed: a permission response made through
     /// it cannot reach a reused descriptor number.
     #[must_use]
     #[inline]
     pub fn borrow_fd(&self) -> Option<BorrowedFd<'_>> {
-        self.fd.as_ref().map(AsFd::as_fd)
+        // (A descriptor is never negative; testing it lets the compiler
+        // drop `borrow_raw`'s own check for -1.)
+        let fd = self.event.raw_fd();
+        (self.has(FD) && fd >= 0).then(|| {
+            // SAFETY: while the bit is set this event owns the number, and
+            // it closes it only when dropped or when the fd is taken (`&mut
+            // self`), so the borrow cannot outlive it.
+            unsafe { BorrowedFd::borrow_raw(fd) }
+        })
     }
 
     /// Takes the event's descriptor; the event no longer closes it, nor
@@ -180,8 +211,11 @@ impl<'buf> OwnedEvent<'buf> {
     /// close it.
     #[inline]
     pub fn take_fd(&mut self) -> Option<OwnedFd> {
-        self.pending = None;
-        self.fd.take()
+        let owned = self.has(FD);
+        self.clear(FD | UNANSWERED);
+        // SAFETY: the event owned the number (the bit, now cleared, said
+        // so) and hands it over whole.
+        owned.then(|| unsafe { OwnedFd::from_raw_fd(self.event.raw_fd()) })
     }
 
     /// Answers this permission event through the group it was read from;
@@ -192,40 +226,45 @@ impl<'buf> OwnedEvent<'buf> {
     /// fd (taken, FID mode, or not from a group read); the errnos of
     /// [`respond`](super::respond).
     pub fn respond(&self, response: super::Response) -> crate::Result<()> {
-        let (Some(fd), Some(pending)) = (&self.fd, &self.pending) else {
+        let (Some(fd), Some(group)) = (self.borrow_fd(), self.group) else {
             return Err(crate::Error::NoEventFd);
         };
-        respond(pending.group.fd, fd.as_fd(), response)
+        respond(group.fd, fd, response)
             .map_err(|e| crate::Error::os("write(fanotify_response)", e))?;
-        pending.answered.set(true);
+        self.clear(UNANSWERED);
         Ok(())
     }
 
     /// Records that the event was answered (by the group's `respond`).
     pub(crate) fn mark_answered(&self) {
-        if let Some(pending) = &self.pending {
-            pending.answered.set(true);
-        }
+        self.clear(UNANSWERED);
     }
 
     /// Whether this is a permission event still waiting for an answer from
     /// this event (it is answered with the default response on drop).
     #[must_use]
     pub fn needs_answer(&self) -> bool {
-        self.pending.as_ref().is_some_and(|p| !p.answered.get())
+        self.has(UNANSWERED)
     }
 
     /// The pidfd of the event's process (`REPORT_PIDFD`), borrowed.
     #[must_use]
     #[inline]
     pub fn borrow_pidfd(&self) -> Option<BorrowedFd<'_>> {
-        self.pidfd.as_ref().map(AsFd::as_fd)
+        let pidfd = self.event.pidfd()?;
+        // SAFETY: as in `borrow_fd`.
+        self.has(PIDFD)
+            .then(|| unsafe { BorrowedFd::borrow_raw(pidfd) })
     }
 
     /// Takes the pidfd; the event no longer closes it.
     #[inline]
     pub fn take_pidfd(&mut self) -> Option<OwnedFd> {
-        self.pidfd.take()
+        let pidfd = self.event.pidfd()?;
+        let owned = self.has(PIDFD);
+        self.clear(PIDFD);
+        // SAFETY: as in `take_fd`.
+        owned.then(|| unsafe { OwnedFd::from_raw_fd(pidfd) })
     }
 
     /// The borrowed record view (also reachable through `Deref`).
@@ -246,39 +285,59 @@ impl<'buf> Deref for OwnedEvent<'buf> {
 }
 
 impl Drop for OwnedEvent<'_> {
-    // Inline, with the answer out of line: an event that needs none (every
-    // event of a notification group) then drops in the caller's loop
-    // without being spilled to memory for a call (see "Cost" in
-    // src/record.rs).
+    // Inline, with the answer out of line and given its arguments by
+    // value: an event that needs none (every event of a notification
+    // group) then drops in the caller's loop, in registers, as a `close`
+    // (see "Cost" in src/record.rs).
     #[inline]
     fn drop(&mut self) {
-        if self.pending.is_some() {
-            self.answer_default();
+        let owns = self.owns.get();
+        if owns == FD {
+            // SAFETY: the event owns the number (see `owns`) and nothing
+            // uses it after the drop.
+            unsafe { rustix::io::close(self.event.raw_fd()) };
+        } else if owns != 0 {
+            drop_slow(self.group, self.event.raw_fd(), self.event.pidfd(), owns);
         }
     }
 }
 
-impl OwnedEvent<'_> {
-    /// Answers a permission event nobody answered with the group's default.
-    #[cold]
-    #[inline(never)]
-    fn answer_default(&self) {
-        if let (Some(fd), Some(pending)) = (&self.fd, &self.pending) {
-            if !pending.answered.get() {
-                // Nothing to do about a failure here: the event is then
-                // answered by the kernel when the group closes.
-                let _ = respond(pending.group.fd, fd.as_fd(), pending.group.default);
-            }
+/// The rest of [`OwnedEvent`]'s drop: a permission event is answered with
+/// its group's default before its fd closes; the pidfd is closed.
+#[cold]
+#[inline(never)]
+fn drop_slow(group: Option<Group<'_>>, fd: i32, pidfd: Option<i32>, owns: u8) {
+    if owns & UNANSWERED != 0 {
+        if let Some(group) = group {
+            answer_default(group, fd);
         }
     }
+    if owns & FD != 0 {
+        // SAFETY: the event owned the number and is being dropped.
+        unsafe { rustix::io::close(fd) };
+    }
+    if let (Some(pidfd), true) = (pidfd, owns & PIDFD != 0) {
+        // SAFETY: as above.
+        unsafe { rustix::io::close(pidfd) };
+    }
+}
+
+/// Answers a permission event nobody answered with the group's default;
+/// `fd` is the event's own descriptor, still open.
+fn answer_default(group: Group<'_>, fd: i32) {
+    // SAFETY: the caller owns `fd` and closes it only after this returns.
+    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    // Nothing to do about a failure here: the event is then answered by
+    // the kernel when the group closes.
+    let _ = respond(group.fd, fd, *group.default);
 }
 
 impl fmt::Debug for OwnedEvent<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OwnedEvent")
             .field("event", &self.event)
-            .field("fd", &self.fd)
-            .field("pidfd", &self.pidfd)
+            .field("fd", &self.borrow_fd())
+            .field("pidfd", &self.borrow_pidfd())
             .finish()
     }
 }
@@ -293,7 +352,7 @@ mod tests {
     extern crate std;
     use super::*;
     use crate::fanotify::{EventError, METADATA_LEN, METADATA_VERSION, Response, parse};
-    use rustix::fd::{AsRawFd, IntoRawFd};
+    use rustix::fd::{AsFd, AsRawFd, IntoRawFd};
 
     fn record(version: u8, fd: i32) -> [u8; METADATA_LEN] {
         let mut r = [0_u8; METADATA_LEN];
@@ -323,7 +382,7 @@ mod tests {
         bytes.extend_from_slice(&record(METADATA_VERSION + 1, b));
         let group = Group {
             fd: group.as_fd(),
-            default: Response::ALLOW,
+            default: &Response::ALLOW,
         };
         // SAFETY: `a` and `b` are ours alone (`into_raw_fd` gave them up).
         let mut events = unsafe { OwnedEvents::adopt(parse(&bytes), group) };

@@ -32,11 +32,6 @@ pub enum ParseErrorKind {
         /// Bytes left after the header.
         available: usize,
     },
-    /// The name field does not end in NUL, as the kernel always writes it.
-    UnterminatedName {
-        /// The name field's length.
-        len: usize,
-    },
 }
 
 impl fmt::Display for ParseError {
@@ -48,9 +43,6 @@ impl fmt::Display for ParseError {
             }
             ParseErrorKind::TruncatedName { len, available } => {
                 write!(f, "name of {len} bytes, only {available} left")
-            }
-            ParseErrorKind::UnterminatedName { len } => {
-                write!(f, "name field of {len} bytes does not end in NUL")
             }
         }
     }

@@ -119,18 +119,20 @@ fn truncation_is_visible_with_offset_and_remainder() {
 }
 
 #[test]
-fn unterminated_and_huge_lengths() {
+fn unterminated_names_and_huge_lengths() {
+    // No NUL at all (never the kernel's): the whole field is the name, and
+    // the C-string view is `None`; the walk goes on.
     let mut b = record(1, 0x100, 0, b"", 0);
     b[12..16].copy_from_slice(&4_u32.to_ne_bytes());
     b.extend_from_slice(b"abcd");
+    b.extend_from_slice(&record(2, 0x100, 0, b"x", 0));
     agree(&b);
-    assert!(matches!(
-        parse(&b).next(),
-        Some(Err(EventError::Malformed(ParseError {
-            kind: ParseErrorKind::UnterminatedName { len: 4 },
-            ..
-        })))
-    ));
+    let mut events = parse(&b);
+    let first = events.next().unwrap().unwrap();
+    assert_eq!(first.name_bytes(), b"abcd");
+    assert_eq!(first.name(), None);
+    assert_eq!(events.next().unwrap().unwrap().name_bytes(), b"x");
+    assert!(events.next().is_none());
     let mut huge = record(1, 0x100, 0, b"", 0);
     huge[12..16].copy_from_slice(&u32::MAX.to_ne_bytes());
     agree(&huge);
@@ -138,11 +140,21 @@ fn unterminated_and_huge_lengths() {
 
 #[test]
 fn interior_nul_ends_the_name() {
+    // Within the last 16 bytes of the field, the first NUL ends the name.
     let mut b = record(1, 0x100, 0, b"", 0);
     b[12..16].copy_from_slice(&16_u32.to_ne_bytes());
     b.extend_from_slice(b"ab\0cdefghijklmn\0");
     agree(&b);
     assert_eq!(parse(&b).next().unwrap().unwrap().name_bytes(), b"ab");
+    // Before them (never the kernel's: it pads with 1 to 16 NULs), a NUL is
+    // part of the name, and the C-string view is `None`.
+    let mut b = record(1, 0x100, 0, b"", 0);
+    b[12..16].copy_from_slice(&32_u32.to_ne_bytes());
+    b.extend_from_slice(b"ab\0cdefghijklmnopqrstuvwxyz\0\0\0\0\0");
+    agree(&b);
+    let e = parse(&b).next().unwrap().unwrap();
+    assert_eq!(e.name_bytes(), b"ab\0cdefghijklmnopqrstuvwxyz");
+    assert_eq!(e.name(), None);
 }
 
 #[test]
