@@ -94,16 +94,12 @@ impl<'buf> Iterator for OwnedEvents<'buf> {
         Some(self.inner.next()?.map(|event| {
             // `adopt`'s contract: these numbers were installed for this
             // process by the read and are owned by nobody else; each record
-            // is yielded once, so each is adopted once. The event owns what
-            // its bits say, and closes it when dropped.
-            let fd = u8::from(event.raw_fd() >= 0);
-            let pidfd = u8::from(event.pidfd().is_some());
-            let permission = u8::from(event.mask().intersects(PERMISSION));
-            let owns = (fd * (FD | (permission * UNANSWERED))) | (pidfd * PIDFD);
+            // is yielded once, so each is adopted once. The event owns its
+            // fd and pidfd (those it has) and closes them when dropped.
             OwnedEvent {
                 event,
                 group: self.group,
-                owns: Cell::new(owns),
+                given: Cell::new(0),
             }
         }))
     }
@@ -148,13 +144,12 @@ const PERMISSION: EventFlags = EventFlags::OPEN_PERM
     .union(EventFlags::OPEN_EXEC_PERM)
     .union(EventFlags::PRE_ACCESS);
 
-/// [`OwnedEvent::owns`]: the event owns (and closes) its fd.
+/// [`OwnedEvent::given`]: the fd was taken.
 const FD: u8 = 1;
-/// The event owns (and closes) its pidfd.
+/// The pidfd was taken.
 const PIDFD: u8 = 2;
-/// A permission event not answered yet: answered with the group's default
-/// before its fd closes.
-const UNANSWERED: u8 = 4;
+/// The permission event was answered (or its fd, and so the duty, taken).
+const ANSWERED: u8 = 4;
 
 /// One event from a real read, owning its fd and pidfd: they close when it
 /// drops unless taken. Derefs to the borrowed [`Event`] view.
@@ -168,25 +163,39 @@ const UNANSWERED: u8 = 4;
 pub struct OwnedEvent<'buf> {
     event: Event<'buf>,
     group: Option<Group<'buf>>,
-    /// What the event still owns and owes: [`FD`], [`PIDFD`],
-    /// [`UNANSWERED`]. The descriptors are the numbers in `event`; a bit
-    /// set means this event owns that number and closes it. (Bits and raw
-    /// numbers rather than `Option<OwnedFd>`s: the event then stays in
-    /// registers in the caller's loop; see "Cost" in src/record.rs.)
-    owns: Cell<u8>,
+    /// What the event gave up: [`FD`], [`PIDFD`], [`ANSWERED`]. Until
+    /// then it owns the fd and pidfd numbers its record holds (those that
+    /// are not negative) and closes them when dropped, answering a
+    /// permission event first. (A few bits beside the record rather than
+    /// `Option<OwnedFd>`s: the event then costs nothing to build and stays
+    /// in registers in the caller's loop; see "Cost" in src/record.rs.)
+    given: Cell<u8>,
 }
 
 impl<'buf> OwnedEvent<'buf> {
-    /// Whether the event still owns what `bit` names.
+    /// Whether the event gave up what `bit` names.
     #[inline]
-    fn has(&self, bit: u8) -> bool {
-        self.owns.get() & bit != 0
+    fn gave(&self, bit: u8) -> bool {
+        self.given.get() & bit != 0
     }
 
     /// Gives up what `bits` name.
     #[inline]
-    fn clear(&self, bits: u8) {
-        self.owns.set(self.owns.get() & !bits);
+    fn give(&self, bits: u8) {
+        self.given.set(self.given.get() | bits);
+    }
+
+    /// The fd the event still owns.
+    #[inline]
+    fn own_fd(&self) -> Option<i32> {
+        let fd = self.event.raw_fd();
+        (fd >= 0 && !self.gave(FD)).then_some(fd)
+    }
+
+    /// The pidfd the event still owns.
+    #[inline]
+    fn own_pidfd(&self) -> Option<i32> {
+        self.event.pidfd().filter(|_| !self.gave(PIDFD))
     }
 
     /// The event's descriptor, borrowed: a permission response made through
@@ -194,15 +203,10 @@ impl<'buf> OwnedEvent<'buf> {
     #[must_use]
     #[inline]
     pub fn borrow_fd(&self) -> Option<BorrowedFd<'_>> {
-        // (A descriptor is never negative; testing it lets the compiler
-        // drop `borrow_raw`'s own check for -1.)
-        let fd = self.event.raw_fd();
-        (self.has(FD) && fd >= 0).then(|| {
-            // SAFETY: while the bit is set this event owns the number, and
-            // it closes it only when dropped or when the fd is taken (`&mut
-            // self`), so the borrow cannot outlive it.
-            unsafe { BorrowedFd::borrow_raw(fd) }
-        })
+        // SAFETY: the event owns the number until it is dropped or the fd
+        // is taken (`&mut self`), so the borrow cannot outlive it.
+        self.own_fd()
+            .map(|fd| unsafe { BorrowedFd::borrow_raw(fd) })
     }
 
     /// Takes the event's descriptor; the event no longer closes it, nor
@@ -211,11 +215,10 @@ impl<'buf> OwnedEvent<'buf> {
     /// close it.
     #[inline]
     pub fn take_fd(&mut self) -> Option<OwnedFd> {
-        let owned = self.has(FD);
-        self.clear(FD | UNANSWERED);
-        // SAFETY: the event owned the number (the bit, now cleared, said
-        // so) and hands it over whole.
-        owned.then(|| unsafe { OwnedFd::from_raw_fd(self.event.raw_fd()) })
+        let fd = self.own_fd();
+        self.give(FD | ANSWERED);
+        // SAFETY: the event owned the number and hands it over whole.
+        fd.map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
     }
 
     /// Answers this permission event through the group it was read from;
@@ -231,40 +234,41 @@ impl<'buf> OwnedEvent<'buf> {
         };
         respond(group.fd, fd, response)
             .map_err(|e| crate::Error::os("write(fanotify_response)", e))?;
-        self.clear(UNANSWERED);
+        self.give(ANSWERED);
         Ok(())
     }
 
     /// Records that the event was answered (by the group's `respond`).
     pub(crate) fn mark_answered(&self) {
-        self.clear(UNANSWERED);
+        self.give(ANSWERED);
     }
 
     /// Whether this is a permission event still waiting for an answer from
     /// this event (it is answered with the default response on drop).
     #[must_use]
     pub fn needs_answer(&self) -> bool {
-        self.has(UNANSWERED)
+        self.group.is_some()
+            && self.own_fd().is_some()
+            && self.event.mask().intersects(PERMISSION)
+            && !self.gave(ANSWERED)
     }
 
     /// The pidfd of the event's process (`REPORT_PIDFD`), borrowed.
     #[must_use]
     #[inline]
     pub fn borrow_pidfd(&self) -> Option<BorrowedFd<'_>> {
-        let pidfd = self.event.pidfd()?;
         // SAFETY: as in `borrow_fd`.
-        self.has(PIDFD)
-            .then(|| unsafe { BorrowedFd::borrow_raw(pidfd) })
+        self.own_pidfd()
+            .map(|fd| unsafe { BorrowedFd::borrow_raw(fd) })
     }
 
     /// Takes the pidfd; the event no longer closes it.
     #[inline]
     pub fn take_pidfd(&mut self) -> Option<OwnedFd> {
-        let pidfd = self.event.pidfd()?;
-        let owned = self.has(PIDFD);
-        self.clear(PIDFD);
+        let pidfd = self.own_pidfd();
+        self.give(PIDFD);
         // SAFETY: as in `take_fd`.
-        owned.then(|| unsafe { OwnedFd::from_raw_fd(pidfd) })
+        pidfd.map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
     }
 
     /// The borrowed record view (also reachable through `Deref`).
@@ -291,40 +295,28 @@ impl Drop for OwnedEvent<'_> {
     // (see "Cost" in src/record.rs).
     #[inline]
     fn drop(&mut self) {
-        let owns = self.owns.get();
-        if owns == FD {
-            // SAFETY: the event owns the number (see `owns`) and nothing
-            // uses it after the drop.
-            unsafe { rustix::io::close(self.event.raw_fd()) };
-        } else if owns != 0 {
-            drop_slow(self.group, self.event.raw_fd(), self.event.pidfd(), owns);
+        if let Some(fd) = self.own_fd() {
+            if self.event.mask().intersects(PERMISSION) && !self.gave(ANSWERED) {
+                answer_default(self.group, fd);
+            }
+            // SAFETY: the event owns the number and nothing uses it after
+            // the drop.
+            unsafe { rustix::io::close(fd) };
         }
-    }
-}
-
-/// The rest of [`OwnedEvent`]'s drop: a permission event is answered with
-/// its group's default before its fd closes; the pidfd is closed.
-#[cold]
-#[inline(never)]
-fn drop_slow(group: Option<Group<'_>>, fd: i32, pidfd: Option<i32>, owns: u8) {
-    if owns & UNANSWERED != 0 {
-        if let Some(group) = group {
-            answer_default(group, fd);
+        if let Some(pidfd) = self.own_pidfd() {
+            // SAFETY: as above.
+            unsafe { rustix::io::close(pidfd) };
         }
-    }
-    if owns & FD != 0 {
-        // SAFETY: the event owned the number and is being dropped.
-        unsafe { rustix::io::close(fd) };
-    }
-    if let (Some(pidfd), true) = (pidfd, owns & PIDFD != 0) {
-        // SAFETY: as above.
-        unsafe { rustix::io::close(pidfd) };
     }
 }
 
 /// Answers a permission event nobody answered with the group's default;
-/// `fd` is the event's own descriptor, still open.
-fn answer_default(group: Group<'_>, fd: i32) {
+/// `fd` is the event's own descriptor, still open. (No group: an event of
+/// `OwnedEvents::EMPTY`, which has none.)
+#[cold]
+#[inline(never)]
+fn answer_default(group: Option<Group<'_>>, fd: i32) {
+    let Some(group) = group else { return };
     // SAFETY: the caller owns `fd` and closes it only after this returns.
     let fd = unsafe { BorrowedFd::borrow_raw(fd) };
     // Nothing to do about a failure here: the event is then answered by
