@@ -82,8 +82,8 @@
 //!
 //! The name scan's vector paths against the portable one, on one synthetic
 //! buffer of kernel-shaped events (`benches/aarch64-scan.sh`, instructions
-//! per event of `parse`): `aarch64` 38.2 with NEON, 57.2 portable (qemu);
-//! `x86_64` 36.3 with SSE2, 72.9 portable (callgrind). `--cfg
+//! per event of `parse`): `aarch64` 38.0 with NEON, 58.8 portable (qemu);
+//! `x86_64` 36.0 with SSE2, 78.0 portable (callgrind). `--cfg
 //! kernfd_portable_scan` (in `RUSTFLAGS`) takes the portable scan on every
 //! target, to measure or test it.
 
