@@ -150,11 +150,8 @@ fn bench_reader_kernfd_read(ino: &Inotify, buf: &mut Buf) -> Tally {
 /// kernfd: as [`bench_reader_kernfd_read`], but the way most code is
 /// written: `let e = item?;` into a `Box<dyn Error>`, with no arm per error.
 ///
-/// This costs a few instructions per event, none of them in kernfd: an error
-/// that is passed on whole can carry the bytes that `Err(QueueOverflow)`
-/// leaves unwritten in the item, so the compiler keeps the previous record's
-/// fields alive across iterations. (A catch-all `Err(e) => panic!("{e}")`
-/// costs the same.) Shown so the figures say what each style costs.
+/// It costs what one arm per error variant costs (the parser's error path
+/// is cold and out of line); shown so the figures say so.
 #[inline(never)]
 fn bench_reader_kernfd_try(ino: &Inotify, buf: &mut Buf) -> Tally {
     fn inner(ino: &Inotify, buf: &mut Buf) -> Result<Tally, Box<dyn std::error::Error>> {

@@ -1,8 +1,10 @@
 //! One tokio program over three kernel event sources, all in one
 //! `tokio::select!`:
 //!
-//! - an inotify watch on a directory (files created, written, deleted,
-//!   moved in it; not recursive: subdirectories are not watched),
+//! - a recursive inotify watch on a directory tree
+//!   ([`AsyncTree`](kernfd::tokio::AsyncTree): files created, written,
+//!   deleted, moved anywhere below it; new directories are watched as they
+//!   appear),
 //! - a signalfd for SIGINT (which ends the program cleanly, exit status 0),
 //! - a periodic timerfd that ticks every `TICK_MS` milliseconds (default
 //!   1000).
@@ -11,8 +13,11 @@
 //! cargo run --features tokio --example async_watch -- DIR [TICK_MS]
 //! ```
 //!
-//! It prints one line per inotify event (`event <mask> <name>`), per timer
-//! expiration batch (`tick <n>`), and `SIGINT` before it exits. SIGINT is
+//! It prints one line per inotify event (`event <mask> <path>`, the path
+//! relative to DIR), per timer expiration batch (`tick <n>`), and `SIGINT`
+//! before it exits. After a queue overflow it prints `rescan` and walks the
+//! tree again (what changed meanwhile follows as events); a directory it
+//! cannot watch is `unwatched <path>: <why>`. SIGINT is
 //! blocked in `main` before the runtime starts its threads, so every thread
 //! inherits the mask and the signal waits in the signalfd.
 
@@ -20,11 +25,12 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use kernfd::inotify::{Inotify, WatchFlags};
+use futures_core::Stream;
+use kernfd::inotify::{Tree, WatchFlags};
 use kernfd::signal::{self, SigSet, Signal};
 use kernfd::signalfd::SignalFd;
 use kernfd::timerfd::{Outcome, TimerFd};
-use kernfd::tokio::Async;
+use kernfd::tokio::{Async, AsyncTree, OwnedTreeItem};
 
 fn main() -> ExitCode {
     let mut args = std::env::args_os().skip(1);
@@ -65,47 +71,58 @@ fn main() -> ExitCode {
     }
 }
 
+/// The next item of a stream (futures-core has no `StreamExt`).
+async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+    std::future::poll_fn(|cx| std::pin::Pin::new(&mut *stream).poll_next(cx)).await
+}
+
 async fn watch(
     dir: &std::ffi::OsStr,
     tick: Duration,
     sigint: &SigSet,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let inotify = Async::new(Inotify::new()?)?;
     let mask = WatchFlags::CREATE
         | WatchFlags::CLOSE_WRITE
         | WatchFlags::DELETE
         | WatchFlags::MOVED_FROM
         | WatchFlags::MOVED_TO;
-    inotify
-        .get_ref()
-        .add_watch(dir, mask)
-        .map_err(|e| format!("{}: {e}", dir.to_string_lossy()))?;
+    let tree = Tree::new(dir, mask).map_err(|e| format!("{}: {e}", dir.to_string_lossy()))?;
+    let mut tree = AsyncTree::new(tree)?;
     let signals = Async::new(SignalFd::new(sigint)?)?;
     let timer = Async::new(TimerFd::new()?)?;
     timer.get_ref().set_after(tick, tick)?;
 
-    let (mut events_buf, mut signal_buf) = ([0_u8; 4096], [0_u8; 1024]);
-    let mut events = inotify.reader(&mut events_buf)?;
+    let mut events = tree.stream();
+    let mut signals = signals.stream();
+    let mut ticks = timer.stream();
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "watching {}", dir.to_string_lossy())?;
     stdout.flush()?;
     loop {
-        // Every branch is cancellation safe: the losers lose no record.
+        // Every branch is cancellation safe: a stream keeps what it read,
+        // so the losers lose no record.
         tokio::select! {
-            event = events.read_event() => {
-                match event? {
-                    Ok(e) => writeln!(stdout, "event {} {}", e.mask(), String::from_utf8_lossy(e.name_bytes()))?,
-                    Err(e) => writeln!(stdout, "event error: {e}")?,
+            Some(item) = next(&mut events) => match item? {
+                OwnedTreeItem::Event(e) => {
+                    writeln!(stdout, "event {} {}", e.mask, String::from_utf8_lossy(&e.path))?;
                 }
-            }
-            infos = signals.read(&mut signal_buf) => {
-                if infos?.any(|s| s.is_ok_and(|s| s.signal() == Some(Signal::INT))) {
+                OwnedTreeItem::Unwatched { path, error } => {
+                    writeln!(stdout, "unwatched {}: {error}", String::from_utf8_lossy(&path))?;
+                }
+                OwnedTreeItem::RescanNeeded => {
+                    writeln!(stdout, "rescan")?;
+                    events.rescan()?;
+                }
+                _ => {}
+            },
+            Some(info) = next(&mut signals) => {
+                if info?.is_ok_and(|s| s.signal == Some(Signal::INT)) {
                     writeln!(stdout, "SIGINT")?;
                     stdout.flush()?;
                     return Ok(());
                 }
             }
-            expired = timer.read() => {
+            Some(expired) = next(&mut ticks) => {
                 if let Outcome::Expired(n) = expired? {
                     writeln!(stdout, "tick {n}")?;
                 }

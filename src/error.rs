@@ -77,7 +77,8 @@ pub enum Error {
     Rule(Rule),
     /// `call` read zero bytes from a descriptor whose kind never reports end
     /// of file: the descriptor is not what the object expects (a regular
-    /// file or `/dev/null` adopted through `From<OwnedFd>`).
+    /// file or `/dev/null` adopted through `From<OwnedFd>`). Also a seccomp
+    /// listener that hung up (no task uses its filter any more).
     EndOfFile {
         /// The read that returned zero bytes.
         call: &'static str,

@@ -28,7 +28,7 @@
 //! | [`seccomp`] | `seccomp(2)`: strict and filter modes, an allocation-free filter builder, a BPF evaluator, user notification |
 //! | [`aio`] | native Linux AIO: `io_setup(2)`, `io_submit(2)`, `io_getevents(2)`, with a borrow-checked safe path |
 //! | [`pipe`] | `splice(2)`, `tee(2)`, `vmsplice(2)`, pipe sizing, a zero-copy copy loop |
-//! | `tokio` (feature `tokio`) | every descriptor object as tokio futures (`Async<T>`), cancellation safe; with feature `mio`, each is a `mio::event::Source` |
+//! | `tokio` (feature `tokio`) | every descriptor object as tokio futures (`Async<T>`; `AsyncTree` for the recursive watcher, `AsyncAio` for AIO completions), cancellation safe; with feature `mio`, each is a `mio::event::Source` |
 //!
 //! And the pieces every module shares:
 //!

@@ -6,7 +6,7 @@
 
 use ::mio::unix::SourceFd;
 use ::mio::{Interest, Registry, Token, event::Source};
-use rustix::fd::AsRawFd;
+use rustix::fd::{AsFd, AsRawFd};
 
 /// Implements `Source` for each type, by its raw descriptor.
 macro_rules! source {
@@ -18,7 +18,7 @@ macro_rules! source {
                 token: Token,
                 interests: Interest,
             ) -> std::io::Result<()> {
-                SourceFd(&self.as_raw_fd()).register(registry, token, interests)
+                SourceFd(&self.as_fd().as_raw_fd()).register(registry, token, interests)
             }
 
             fn reregister(
@@ -27,11 +27,11 @@ macro_rules! source {
                 token: Token,
                 interests: Interest,
             ) -> std::io::Result<()> {
-                SourceFd(&self.as_raw_fd()).reregister(registry, token, interests)
+                SourceFd(&self.as_fd().as_raw_fd()).reregister(registry, token, interests)
             }
 
             fn deregister(&mut self, registry: &Registry) -> std::io::Result<()> {
-                SourceFd(&self.as_raw_fd()).deregister(registry)
+                SourceFd(&self.as_fd().as_raw_fd()).deregister(registry)
             }
         }
     )*};
@@ -43,4 +43,6 @@ source!(
     crate::signalfd::SignalFd,
     crate::timerfd::TimerFd,
     crate::eventfd::EventFd,
+    crate::inotify::Tree,
+    crate::seccomp::Listener,
 );

@@ -5,10 +5,13 @@
 //! | object | async calls |
 //! |---|---|
 //! | [`Inotify`] | [`read`](Async::<Inotify>::read), [`reader`](Async::<Inotify>::reader) → [`Reader::read_event`](Reader::<Inotify>::read_event), [`stream`](Async::<Inotify>::stream) |
-//! | [`Fanotify`] | [`read`](Async::<Fanotify>::read), [`reader`](Async::<Fanotify>::reader) → [`Reader::read_event`](Reader::<Fanotify>::read_event); responses are the blocking [`Fanotify::respond`] |
+//! | [`Tree`](crate::inotify::Tree) (recursive) | [`AsyncTree`]: [`read`](AsyncTree::read) (`&mut self`, the blocking call's callback items), [`stream`](AsyncTree::stream) → [`TreeStream`] of [`OwnedTreeItem`]s, [`rescan`](TreeStream::rescan) |
+//! | [`Fanotify`] | [`read`](Async::<Fanotify>::read), [`reader`](Async::<Fanotify>::reader) → [`Reader::read_event`](Reader::<Fanotify>::read_event), [`stream`](Async::<Fanotify>::stream) of [`FanotifyEvent`]s; responses are the blocking [`Fanotify::respond`] or [`FanotifyEvent::respond`] |
 //! | [`SignalFd`] | [`read`](Async::<SignalFd>::read), [`reader`](Async::<SignalFd>::reader) → [`Reader::read_event`](Reader::<SignalFd>::read_event), [`stream`](Async::<SignalFd>::stream) |
-//! | [`TimerFd`] | [`read`](Async::<TimerFd>::read) |
-//! | [`EventFd`] | [`read`](Async::<EventFd>::read), [`write`](Async::<EventFd>::write) |
+//! | [`TimerFd`] | [`read`](Async::<TimerFd>::read), [`stream`](Async::<TimerFd>::stream) |
+//! | [`EventFd`] | [`read`](Async::<EventFd>::read), [`write`](Async::<EventFd>::write), [`stream`](Async::<EventFd>::stream) |
+//! | [`Listener`] (seccomp) | [`recv`](Async::<Listener>::recv), [`respond`](Async::<Listener>::respond), [`stream`](Async::<Listener>::stream) |
+//! | [`aio::Context`](crate::aio::Context) | [`AsyncAio`]: [`getevents`](AsyncAio::getevents) awaits its eventfd, then reaps without waiting |
 //!
 //! # How it works
 //! kernfd keeps every object's descriptor `O_NONBLOCK` in the kernel.
@@ -59,8 +62,18 @@ use crate::error::{Error, Result};
 use crate::eventfd::EventFd;
 use crate::fanotify::{self, Fanotify, OwnedEvent, OwnedEvents};
 use crate::inotify::{self, Event, Events, Inotify};
+use crate::seccomp::Listener;
 use crate::signalfd::{self, Siginfo, Siginfos, SignalFd};
 use crate::timerfd::{Outcome, TimerFd};
+
+mod aio;
+mod fanotify_stream;
+mod seccomp;
+mod tree;
+
+pub use aio::AsyncAio;
+pub use fanotify_stream::FanotifyEvent;
+pub use tree::{AsyncTree, OwnedTreeEvent, OwnedTreeItem, TreeStream};
 
 mod sealed {
     /// What [`super::Async`] needs of an object: its mode.
@@ -77,7 +90,8 @@ mod sealed {
 }
 
 /// A kernfd descriptor object that [`Async`] can wrap: [`Inotify`],
-/// [`Fanotify`], [`SignalFd`], [`TimerFd`], [`EventFd`]. Sealed.
+/// [`Fanotify`], [`SignalFd`], [`TimerFd`], [`EventFd`], [`Listener`].
+/// Sealed.
 pub trait Object: sealed::Object {}
 
 /// An object read in records through a one-at-a-time reader (Butter's
@@ -116,6 +130,7 @@ object!(Fanotify, fanotify::Reader<'a>);
 object!(SignalFd, signalfd::Reader<'a>);
 object!(TimerFd);
 object!(EventFd);
+object!(Listener);
 
 /// A kernfd object registered with the tokio reactor.
 ///
@@ -488,13 +503,15 @@ impl Async<EventFd> {
 mod streamed {
     /// What [`super::Stream`] needs: one read of the object, its records
     /// turned into owned items and queued.
-    pub trait Streamed: super::Records {
-        type Item: Unpin;
+    pub trait Streamed: super::Object + Sized {
+        type Item<'a>: Unpin
+        where
+            Self: 'a;
         const BUFFER_LEN: usize;
-        fn fill(
-            &self,
+        fn fill<'a>(
+            object: &'a Self,
             buf: &mut [u8],
-            queue: &mut alloc::collections::VecDeque<Self::Item>,
+            queue: &mut alloc::collections::VecDeque<Self::Item<'a>>,
         ) -> crate::Result<()>;
     }
 }
@@ -554,34 +571,62 @@ impl From<Siginfo<'_>> for SignalInfo {
 }
 
 impl streamed::Streamed for Inotify {
-    type Item = core::result::Result<InotifyEvent, inotify::EventError>;
+    type Item<'a> = core::result::Result<InotifyEvent, inotify::EventError>;
     const BUFFER_LEN: usize = inotify::DEFAULT_BUFFER_LEN;
-    fn fill(
-        &self,
+    fn fill<'a>(
+        object: &'a Self,
         buf: &mut [u8],
-        queue: &mut alloc::collections::VecDeque<Self::Item>,
+        queue: &mut alloc::collections::VecDeque<Self::Item<'a>>,
     ) -> Result<()> {
-        queue.extend(self.read(buf)?.map(|e| e.map(InotifyEvent::from)));
+        queue.extend(object.read(buf)?.map(|e| e.map(InotifyEvent::from)));
         Ok(())
     }
 }
 
 impl streamed::Streamed for SignalFd {
-    type Item = core::result::Result<SignalInfo, signalfd::ParseError>;
+    type Item<'a> = core::result::Result<SignalInfo, signalfd::ParseError>;
     const BUFFER_LEN: usize = 16 * signalfd::SIGINFO_LEN;
-    fn fill(
-        &self,
+    fn fill<'a>(
+        object: &'a Self,
         buf: &mut [u8],
-        queue: &mut alloc::collections::VecDeque<Self::Item>,
+        queue: &mut alloc::collections::VecDeque<Self::Item<'a>>,
     ) -> Result<()> {
-        queue.extend(self.read(buf)?.map(|s| s.map(SignalInfo::from)));
+        queue.extend(object.read(buf)?.map(|s| s.map(SignalInfo::from)));
+        Ok(())
+    }
+}
+
+impl streamed::Streamed for TimerFd {
+    type Item<'a> = Outcome;
+    const BUFFER_LEN: usize = 0;
+    fn fill(
+        object: &Self,
+        _: &mut [u8],
+        queue: &mut alloc::collections::VecDeque<Outcome>,
+    ) -> Result<()> {
+        queue.push_back(object.read()?);
+        Ok(())
+    }
+}
+
+impl streamed::Streamed for EventFd {
+    type Item<'a> = u64;
+    const BUFFER_LEN: usize = 0;
+    fn fill(
+        object: &Self,
+        _: &mut [u8],
+        queue: &mut alloc::collections::VecDeque<u64>,
+    ) -> Result<()> {
+        queue.push_back(object.read()?);
         Ok(())
     }
 }
 
 /// A `futures_core::Stream` of owned records, for callers who prefer
-/// streams to buffers: made by [`Async::<Inotify>::stream`] and
-/// [`Async::<SignalFd>::stream`].
+/// streams to buffers: made by [`Async::<Inotify>::stream`],
+/// [`Async::<Fanotify>::stream`], [`Async::<SignalFd>::stream`],
+/// [`Async::<TimerFd>::stream`], [`Async::<EventFd>::stream`] and
+/// [`Async::<Listener>::stream`].
 ///
 /// It owns a read buffer and a queue: each read from the kernel is turned
 /// into owned items at once, so dropping a pending `next()` (or the stream
@@ -589,13 +634,14 @@ impl streamed::Streamed for SignalFd {
 /// dropped stream go with it. It allocates per record (the owned name),
 /// which the buffer-based [`Reader`] does not.
 ///
-/// It never ends: an error from a read is yielded as an item and the next
-/// poll reads again.
+/// It ends only for a seccomp listener that hung up (no task uses its
+/// filter any more); otherwise an error from a read is yielded as an item
+/// and the next poll reads again.
 #[derive(Debug)]
 pub struct Stream<'a, T: streamed::Streamed> {
     fd: &'a Async<T>,
     buf: alloc::vec::Vec<u8>,
-    queue: alloc::collections::VecDeque<T::Item>,
+    queue: alloc::collections::VecDeque<T::Item<'a>>,
 }
 
 impl<T: streamed::Streamed> Async<T> {
@@ -608,8 +654,8 @@ impl<T: streamed::Streamed> Async<T> {
     }
 }
 
-impl<T: streamed::Streamed> futures_core::Stream for Stream<'_, T> {
-    type Item = Result<T::Item>;
+impl<'a, T: streamed::Streamed> futures_core::Stream for Stream<'a, T> {
+    type Item = Result<T::Item<'a>>;
 
     fn poll_next(
         self: core::pin::Pin<&mut Self>,
@@ -626,12 +672,15 @@ impl<T: streamed::Streamed> futures_core::Stream for Stream<'_, T> {
                 Poll::Ready(Err(e)) => return Poll::Ready(Some(Err(from_io(&e)))),
                 Poll::Ready(Ok(guard)) => guard,
             };
-            let got = this
-                .fd
+            let fd: &'a Async<T> = this.fd;
+            let got = fd
                 .nonblocking()
-                .and_then(|object| object.fill(&mut this.buf, &mut this.queue));
+                .and_then(|object| T::fill(object, &mut this.buf, &mut this.queue));
             if would_block(&got) {
                 guard.clear_ready();
+            } else if let Err(Error::EndOfFile { .. }) = got {
+                // A seccomp listener that hung up: nothing can come again.
+                return Poll::Ready(None);
             } else if let Err(e) = got {
                 return Poll::Ready(Some(Err(e)));
             }
@@ -661,6 +710,73 @@ impl Async<SignalFd> {
     /// Cancellation safe: see [`Stream`].
     #[must_use]
     pub fn stream(&self) -> Stream<'_, SignalFd> {
+        self.make_stream()
+    }
+}
+
+impl Async<TimerFd> {
+    /// A [`Stream`] of expirations: each item is what one
+    /// [`read`](Self::read) returns (the count since the last read, or
+    /// [`Outcome::Canceled`]).
+    ///
+    /// # Cancellation safety
+    /// Cancellation safe: see [`Stream`].
+    ///
+    /// # Example
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use futures_core::Stream as _;
+    /// use kernfd::timerfd::{Outcome, TimerFd};
+    /// use kernfd::tokio::Async;
+    ///
+    /// let timer = Async::new(TimerFd::new()?)?;
+    /// timer.get_ref().set_after(Duration::from_millis(1), Duration::from_millis(1))?;
+    /// let mut ticks = timer.stream();
+    /// let mut total = 0;
+    /// while total < 3 {
+    ///     let next = std::future::poll_fn(|cx| std::pin::Pin::new(&mut ticks).poll_next(cx));
+    ///     if let Outcome::Expired(n) = next.await.unwrap()? {
+    ///         total += n;
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn stream(&self) -> Stream<'_, TimerFd> {
+        self.make_stream()
+    }
+}
+
+impl Async<EventFd> {
+    /// A [`Stream`] of counter values: each item is what one
+    /// [`read`](Self::read) returns (the sum of the writes since the last
+    /// read, or 1 in semaphore mode).
+    ///
+    /// # Cancellation safety
+    /// Cancellation safe: see [`Stream`].
+    ///
+    /// # Example
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use futures_core::Stream as _;
+    /// use kernfd::eventfd::EventFd;
+    /// use kernfd::tokio::Async;
+    ///
+    /// let counter = Async::new(EventFd::new(0)?)?;
+    /// counter.write(2).await?;
+    /// counter.write(3).await?;
+    /// let mut values = counter.stream();
+    /// let next = std::future::poll_fn(|cx| std::pin::Pin::new(&mut values).poll_next(cx));
+    /// assert_eq!(next.await.unwrap()?, 5);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn stream(&self) -> Stream<'_, EventFd> {
         self.make_stream()
     }
 }

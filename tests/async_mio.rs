@@ -199,3 +199,104 @@ fn register_twice_is_eexist_and_deregister_unregistered_is_enoent() {
         .unwrap_err();
     assert_eq!(e.raw_os_error(), Some(libc::ENOENT));
 }
+
+#[test]
+fn a_tree_and_a_seccomp_listener_in_one_poll() {
+    use kernfd::inotify::{Tree, TreeItem};
+    use kernfd::seccomp::{
+        self, Action, Arch, Builder, FilterFlags, Instruction, Listener, NOTIF_LEN, Response,
+        SyscallRule,
+    };
+    // A child: the listener's filter is installed on one of its threads.
+    if util::in_child("a_tree_and_a_seccomp_listener_in_one_poll") {
+        return;
+    }
+    let mut poll = Poll::new().unwrap();
+    let registry = poll.registry().try_clone().unwrap();
+
+    let dir = util::tempdir();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    let mut tree = util::within_inotify_limits(Tree::new(dir.path(), WatchFlags::CREATE));
+    tree.inotify().set_nonblocking(true).unwrap();
+    registry
+        .register(&mut tree, Token(1), Interest::READABLE)
+        .unwrap();
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (go, go_rx) = std::sync::mpsc::channel::<()>();
+    let getppid = Arch::native().syscall("getppid").unwrap();
+    let target = std::thread::spawn(move || {
+        let mut st = [Instruction::default(); 64];
+        let f = Builder::new(Arch::native(), Action::Allow)
+            .build(&[SyscallRule::new(getppid, Action::UserNotif)], &mut st)
+            .unwrap();
+        seccomp::set_no_new_privs().unwrap();
+        let installed = f.install_listener(FilterFlags::empty());
+        let ok = installed.is_ok();
+        tx.send(installed).unwrap();
+        if ok {
+            go_rx.recv().unwrap();
+            // SAFETY: no memory is touched.
+            unsafe { libc::syscall(libc::SYS_getppid) }
+        } else {
+            0
+        }
+    });
+    let mut listener: Listener = match rx.recv().unwrap() {
+        Ok(l) => l,
+        Err(e) => {
+            target.join().unwrap();
+            skip!("seccomp user notification unavailable: {e}");
+        }
+    };
+    listener.set_nonblocking(true).unwrap();
+    registry
+        .register(&mut listener, Token(2), Interest::READABLE)
+        .unwrap();
+
+    assert!(quiet(&mut poll), "nothing happened yet");
+    std::fs::File::create(dir.path().join("sub/new")).unwrap();
+    go.send(()).unwrap();
+    let want: BTreeSet<usize> = [1, 2].into();
+    assert_eq!(poll_for(&mut poll, &want), want);
+
+    // Drain each until EAGAIN.
+    let mut buf = [0_u8; 4096];
+    let mut paths = Vec::new();
+    let n: usize = tree
+        .read(&mut buf, |item| {
+            if let TreeItem::Event(e) = item {
+                paths.push(e.path_bytes().to_vec());
+            }
+        })
+        .map_err(|e: kernfd::Error| e)
+        .unwrap();
+    assert_eq!((n, paths), (1, vec![b"sub/new".to_vec()]));
+    let e: kernfd::Error = tree.read(&mut buf, |_| ()).unwrap_err();
+    assert_eq!(e.errno(), Some(Errno::AGAIN));
+    let mut nbuf = [0_u8; NOTIF_LEN];
+    let n = listener.recv(&mut nbuf).unwrap();
+    assert_eq!(
+        listener.recv(&mut nbuf).unwrap_err().errno(),
+        Some(Errno::AGAIN)
+    );
+    assert!(quiet(&mut poll), "every queue is empty");
+    listener.respond(n.id(), Response::Value(5)).unwrap();
+    assert_eq!(target.join().unwrap(), 5);
+    // The filter's last thread is gone: the listener hangs up.
+    let mut events = Events::with_capacity(4);
+    poll.poll(&mut events, Some(Duration::from_secs(5)))
+        .unwrap();
+    let got: Vec<_> = events
+        .iter()
+        .map(|e| (e.token(), e.is_read_closed()))
+        .collect();
+    assert_eq!(got, [(Token(2), true)]);
+
+    // Deregistered: later events are not reported.
+    registry.deregister(&mut tree).unwrap();
+    registry.deregister(&mut listener).unwrap();
+    std::fs::File::create(dir.path().join("sub/later")).unwrap();
+    std::thread::sleep(Duration::from_millis(5));
+    assert!(quiet(&mut poll), "deregistered");
+}

@@ -268,6 +268,21 @@ impl<'buf> Event<'buf> {
     }
 }
 
+/// The parts of an event, to rebuild it over copies of its bytes (the
+/// tokio layer's owned events).
+#[cfg(feature = "tokio")]
+impl<'buf> Event<'buf> {
+    /// The metadata header, the info records and the pidfd number.
+    pub(crate) fn parts(&self) -> (&'buf [u8; METADATA_LEN], &'buf [u8], i32) {
+        (self.meta, self.info, self.pidfd)
+    }
+
+    /// An event over `parts` taken from a parsed event (and copied).
+    pub(crate) fn from_parts(meta: &'buf [u8; METADATA_LEN], info: &'buf [u8], pidfd: i32) -> Self {
+        Self { meta, info, pidfd }
+    }
+}
+
 impl fmt::Debug for Event<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         struct InfoList<'a>(Infos<'a>);

@@ -567,7 +567,7 @@ impl Fanotify {
         Ok(count)
     }
 
-    fn group(&self) -> Group<'_> {
+    pub(crate) fn group(&self) -> Group<'_> {
         Group {
             fd: self.fd.as_fd(),
             default: &self.default_response,

@@ -906,7 +906,7 @@ impl Tree {
     }
 
     /// Applies one read's events to the tree, handing items to `f`.
-    fn apply<E, R>(
+    pub(crate) fn apply<E, R>(
         &mut self,
         events: super::Events<'_>,
         f: &mut impl FnMut(TreeItem<'_>) -> R,

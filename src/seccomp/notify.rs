@@ -388,6 +388,13 @@ impl Listener {
         }
     }
 
+    /// Whether [`recv`](Self::recv) fails with `EAGAIN` instead of waiting
+    /// (see [`set_nonblocking`](Self::set_nonblocking)).
+    #[must_use]
+    pub fn is_nonblocking(&self) -> bool {
+        self.nonblocking.load(Ordering::Relaxed)
+    }
+
     /// Switches `O_NONBLOCK`: when on, [`recv`](Self::recv) fails with
     /// `EAGAIN` instead of waiting.
     ///
@@ -404,8 +411,10 @@ impl Listener {
     ///
     /// # Errors
     /// [`Error::BufferTooSmall`]; `EAGAIN` when non-blocking and none is
-    /// pending; `ENOENT` when the target went away before it could be
-    /// received; `EINTR`.
+    /// pending; [`Error::EndOfFile`] when non-blocking and the listener hung
+    /// up (`POLLHUP`: no task uses the filter any more, so no notification
+    /// can come; a blocking receive would wait forever); `ENOENT` when the
+    /// target went away before it could be received; `EINTR`.
     pub fn recv(&self, buf: &mut [u8]) -> Result<Notification> {
         let len = buf.len();
         let Some(b) = buf.first_chunk_mut::<NOTIF_LEN>() else {
@@ -424,7 +433,14 @@ impl Listener {
                 tv_nsec: 0,
             };
             let n = rustix::event::poll(&mut pfd, Some(&zero)).call("poll")?;
-            if n == 0 || !pfd[0].revents().contains(rustix::event::PollFlags::IN) {
+            let revents = pfd[0].revents();
+            if n == 0 || !revents.contains(rustix::event::PollFlags::IN) {
+                if revents.contains(rustix::event::PollFlags::HUP) {
+                    // No task uses the filter any more, and none can again.
+                    return Err(Error::EndOfFile {
+                        call: "SECCOMP_IOCTL_NOTIF_RECV",
+                    });
+                }
                 return Err(Error::os("SECCOMP_IOCTL_NOTIF_RECV", Errno::AGAIN));
             }
         }
