@@ -103,8 +103,9 @@
 //!   with `from_ne_bytes`, lengths are checked, names are borrowed
 //!   subslices. The one exception is measured and fenced: on `x86_64` the
 //!   inotify name scan compares a borrowed `&[u8; 16]` with SSE2 (part of
-//!   the `x86_64` baseline), which halves its instructions per event; a safe
-//!   twin is compiled everywhere else and the tests check the two agree.
+//!   the `x86_64` baseline), which halves its instructions per event, and
+//!   on little-endian `aarch64` with NEON (part of its baseline); a safe
+//!   twin is compiled everywhere else and the tests check they agree.
 //! - A kernel contract that can break memory safety stays an `unsafe fn`
 //!   with a precise `# Safety` section; nothing is made "safe" by hoping.
 //!
