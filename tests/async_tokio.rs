@@ -694,17 +694,24 @@ async fn next<S: futures_core::Stream + Unpin>(stream: &mut S) -> Option<S::Item
     std::future::poll_fn(|cx| std::pin::Pin::new(&mut *stream).poll_next(cx)).await
 }
 
+/// Asserts that `stream` yields nothing within 5 ms; the pending `next`
+/// is then dropped, which must take nothing (cancellation safety).
+async fn assert_quiet<S: futures_core::Stream + Unpin>(stream: &mut S, what: &str) {
+    assert!(
+        tokio::time::timeout(Duration::from_millis(5), next(stream))
+            .await
+            .is_err(),
+        "{what}"
+    );
+}
+
 #[test]
 fn inotify_stream_yields_owned_events_and_loses_none_when_cancelled() {
     current().block_on(async {
         let (dir, inotify) = watched();
         let mut stream = inotify.stream();
         // A pending `next` dropped by a timeout takes nothing.
-        assert!(
-            tokio::time::timeout(Duration::from_millis(5), next(&mut stream))
-                .await
-                .is_err()
-        );
+        assert_quiet(&mut stream, "nothing yet").await;
         let consumed = Arc::new(AtomicUsize::new(0));
         let producer = open_alternately(dir.path(), BURST, consumed.clone());
         for seen in 0..BURST {
@@ -716,12 +723,7 @@ fn inotify_stream_yields_owned_events_and_loses_none_when_cancelled() {
             consumed.store(seen + 1, Ordering::Relaxed);
         }
         producer.join().unwrap();
-        assert!(
-            tokio::time::timeout(Duration::from_millis(5), next(&mut stream))
-                .await
-                .is_err(),
-            "exactly {BURST}"
-        );
+        assert_quiet(&mut stream, &format!("exactly {BURST}")).await;
     });
 }
 
@@ -735,11 +737,7 @@ fn signalfd_stream_yields_owned_records() {
     current().block_on(async {
         let signals = Async::new(SignalFd::new(&set).unwrap()).unwrap();
         let mut stream = signals.stream();
-        assert!(
-            tokio::time::timeout(Duration::from_millis(5), next(&mut stream))
-                .await
-                .is_err()
-        );
+        assert_quiet(&mut stream, "nothing yet").await;
         signal::raise(Signal::USR2).unwrap();
         signal::raise(Signal::USR1).unwrap();
         let mut got = Vec::new();
@@ -836,11 +834,7 @@ fn fanotify_stream_yields_owned_events_and_answers_permission_events() {
     current().block_on(async {
         let fan = Async::new(fan).unwrap();
         let mut stream = fan.stream();
-        assert!(
-            tokio::time::timeout(Duration::from_millis(5), next(&mut stream))
-                .await
-                .is_err()
-        );
+        assert_quiet(&mut stream, "nothing yet").await;
         for name in ["x", "y"] {
             std::fs::write(dir.path().join(name), b"1").unwrap();
         }
@@ -1093,12 +1087,7 @@ mod tree {
                 consumed.store(seen + 1, Ordering::Relaxed);
             }
             producer.join().unwrap();
-            assert!(
-                tokio::time::timeout(Duration::from_millis(5), next(&mut stream))
-                    .await
-                    .is_err(),
-                "exactly {BURST}"
-            );
+            assert_quiet(&mut stream, &format!("exactly {BURST}")).await;
         });
     }
 
@@ -1353,11 +1342,7 @@ mod seccomp {
             assert!(got.is_err(), "{got:?}");
             // The last user of the filter goes: the listener hangs up.
             let mut stream = listener.stream();
-            assert!(
-                tokio::time::timeout(Duration::from_millis(5), next(&mut stream))
-                    .await
-                    .is_err()
-            );
+            assert_quiet(&mut stream, "nothing yet").await;
             done.send(()).unwrap();
             let ended = tokio::time::timeout(Duration::from_secs(5), next(&mut stream)).await;
             assert!(matches!(ended, Ok(None)), "the stream ends: {ended:?}");
@@ -1410,11 +1395,7 @@ mod seccomp {
         current().block_on(async {
             let listener = Async::new(t.listener).unwrap();
             let mut stream = listener.stream();
-            assert!(
-                tokio::time::timeout(Duration::from_millis(5), next(&mut stream))
-                    .await
-                    .is_err()
-            );
+            assert_quiet(&mut stream, "nothing yet").await;
             t.go.send(()).unwrap();
             let mut last = None;
             for i in 0..N {
