@@ -6,7 +6,7 @@
 //! |---|---|
 //! | [`Inotify`] | [`read`](Async::<Inotify>::read), [`reader`](Async::<Inotify>::reader) → [`Reader::read_event`](Reader::<Inotify>::read_event), [`stream`](Async::<Inotify>::stream) |
 //! | [`Tree`](crate::inotify::Tree) (recursive) | [`AsyncTree`]: [`read`](AsyncTree::read) (`&mut self`, the blocking call's callback items), [`stream`](AsyncTree::stream) → [`TreeStream`] of [`OwnedTreeItem`]s, [`rescan`](TreeStream::rescan) |
-//! | [`Fanotify`] | [`read`](Async::<Fanotify>::read), [`reader`](Async::<Fanotify>::reader) → [`Reader::read_event`](Reader::<Fanotify>::read_event), [`stream`](Async::<Fanotify>::stream) of [`FanotifyEvent`]s; responses are the blocking [`Fanotify::respond`] or [`FanotifyEvent::respond`] |
+//! | [`Fanotify`] | [`read`](Async::<Fanotify>::read), [`reader`](Async::<Fanotify>::reader) → [`Reader::read_event`](Reader::<Fanotify>::read_event), [`stream`](Async::<Fanotify>::stream) of [`FanotifyEvent`]s; [`respond`](Async::<Fanotify>::respond), [`respond_fd`](Async::<Fanotify>::respond_fd) (or [`FanotifyEvent::respond`] for a stream's events) |
 //! | [`SignalFd`] | [`read`](Async::<SignalFd>::read), [`reader`](Async::<SignalFd>::reader) → [`Reader::read_event`](Reader::<SignalFd>::read_event), [`stream`](Async::<SignalFd>::stream) |
 //! | [`TimerFd`] | [`read`](Async::<TimerFd>::read), [`stream`](Async::<TimerFd>::stream) |
 //! | [`EventFd`] | [`read`](Async::<EventFd>::read), [`write`](Async::<EventFd>::write), [`stream`](Async::<EventFd>::stream) |
@@ -380,9 +380,8 @@ impl Reader<'_, Inotify> {
 
 impl Async<Fanotify> {
     /// [`Fanotify::read`], awaiting the first event. Answer permission
-    /// events with the ordinary [`OwnedEvent::respond`] or
-    /// [`Fanotify::respond`]: a response is a `write(2)` to the group, which
-    /// never blocks, so it needs no async twin.
+    /// events with [`respond`](Self::respond) (or the ordinary
+    /// [`OwnedEvent::respond`]).
     #[doc = records_doc!()]
     ///
     /// # Errors
@@ -404,6 +403,39 @@ impl Async<Fanotify> {
             fd: self,
             reader: fanotify::Reader::new(self.get_ref(), buf)?,
         })
+    }
+
+    /// [`Fanotify::respond`]: answers a permission event through its own
+    /// fd; the event is then not answered again when dropped. A response is
+    /// a `write(2)` that the kernel handles at once (the blocked process is
+    /// woken, not awaited), so this completes in its first poll; it is
+    /// async for symmetry with [`read`](Self::read).
+    ///
+    /// # Errors
+    /// As [`Fanotify::respond`]: [`Error::NoEventFd`] when the event has no
+    /// fd, `ENOENT` when it was answered already, `EINVAL` for a bad
+    /// response.
+    #[allow(clippy::unused_async)] // see above: the async twin of a call that never waits
+    pub async fn respond(
+        &self,
+        event: &OwnedEvent<'_>,
+        response: fanotify::Response,
+    ) -> Result<()> {
+        self.get_ref().respond(event, response)
+    }
+
+    /// [`Fanotify::respond_fd`]: answers a permission event whose fd you
+    /// took; completes in its first poll, as [`respond`](Self::respond).
+    ///
+    /// # Errors
+    /// As [`Fanotify::respond_fd`].
+    #[allow(clippy::unused_async)] // see `respond`
+    pub async fn respond_fd(
+        &self,
+        event_fd: BorrowedFd<'_>,
+        response: fanotify::Response,
+    ) -> Result<()> {
+        self.get_ref().respond_fd(event_fd, response)
     }
 }
 

@@ -528,7 +528,7 @@ fn signalfd_read_and_reader_in_queue_order() {
 }
 
 #[test]
-fn fanotify_read_and_reader_and_a_sync_response() {
+fn fanotify_read_and_reader_and_responses() {
     if util::in_mount_ns() {
         return;
     }
@@ -562,22 +562,44 @@ fn fanotify_read_and_reader_and_a_sync_response() {
         }
     });
 
-    // A permission group: read asynchronously, answer with the sync respond.
+    // A permission group: read asynchronously, answer with the sync
+    // respond, the async one, and the async one through a taken fd.
     let perm = or_skip!(util::fanotify::group(FanInit::CLASS_CONTENT));
     perm.add(MarkType::Mount, FanFlags::OPEN_PERM, dir.path())
         .unwrap();
     current().block_on(async {
+        use kernfd::fanotify::Response;
         let perm = Async::new(perm).unwrap();
-        let opener = util::fanotify::open_in_thread(&dir.path().join("x"));
         let mut buf = vec![0_u8; 4096];
-        let mut events = perm.read(&mut buf[..]).await.unwrap();
-        let event = events.next().unwrap().unwrap();
-        assert!(event.mask().contains(FanFlags::OPEN_PERM));
-        event.respond(kernfd::fanotify::Response::DENY).unwrap();
-        drop(event);
-        drop(events);
-        let denied = opener.join().unwrap().unwrap_err();
-        assert_eq!(denied.raw_os_error(), Some(libc::EPERM));
+        for how in ["sync", "async", "async fd"] {
+            let opener = util::fanotify::open_in_thread(&dir.path().join("x"));
+            let mut events = perm.read(&mut buf[..]).await.unwrap();
+            let mut event = events.next().unwrap().unwrap();
+            assert!(event.mask().contains(FanFlags::OPEN_PERM));
+            match how {
+                "sync" => event.respond(Response::DENY).unwrap(),
+                "async" => {
+                    perm.respond(&event, Response::DENY).await.unwrap();
+                    assert!(!event.needs_answer());
+                    // Answered once: a second answer is the kernel's ENOENT.
+                    let again = perm.respond(&event, Response::ALLOW).await.unwrap_err();
+                    assert_eq!(again.errno(), Some(Errno::NOENT), "{again}");
+                }
+                _ => {
+                    let fd = event.take_fd().unwrap();
+                    perm.respond_fd(std::os::fd::AsFd::as_fd(&fd), Response::DENY)
+                        .await
+                        .unwrap();
+                    // No fd left on the event: nothing to answer through.
+                    let none = perm.respond(&event, Response::ALLOW).await.unwrap_err();
+                    assert!(matches!(none, Error::NoEventFd), "{none}");
+                }
+            }
+            drop(event);
+            drop(events);
+            let denied = opener.join().unwrap().unwrap_err();
+            assert_eq!(denied.raw_os_error(), Some(libc::EPERM), "{how}");
+        }
     });
 }
 
