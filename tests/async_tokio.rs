@@ -210,6 +210,136 @@ fn a_burst_through_read_event_loses_nothing() {
 }
 
 #[test]
+fn a_burst_of_real_time_signals_loses_none_and_keeps_order() {
+    // Real-time signals queue (up to RLIMIT_SIGPENDING), each with its
+    // value: a producer thread queues BURST of them at the process, never
+    // more than 8,000 ahead, and the reader must see each value once, in
+    // order.
+    if util::in_child("a_burst_of_real_time_signals_loses_none_and_keeps_order") {
+        return;
+    }
+    let rt1 = Signal::rt(1).unwrap();
+    let set = SigSet::from([rt1]);
+    signal::block(&set).unwrap(); // before any thread: every thread blocks it
+    let consumed = Arc::new(AtomicUsize::new(0));
+    let producer = {
+        let consumed = consumed.clone();
+        let sig = i32::from(rt1.as_raw());
+        // The signals go to this thread (the runtime's), which blocks the
+        // signal; a process-directed one could reach the harness's main
+        // thread, which does not.
+        let (pid, tid) = (
+            std::process::id(),
+            rustix::thread::gettid().as_raw_nonzero().get(),
+        );
+        std::thread::spawn(move || {
+            for i in 0..BURST {
+                while i > consumed.load(Ordering::Relaxed) + 8_000 {
+                    std::thread::yield_now();
+                }
+                // A `siginfo_t` as `sigqueue(3)` fills it: signo, code
+                // SI_QUEUE, the value at offset 24.
+                let mut info = [0_u8; 128];
+                info[0..4].copy_from_slice(&sig.to_ne_bytes());
+                info[8..12].copy_from_slice(&libc::SI_QUEUE.to_ne_bytes());
+                info[24..32].copy_from_slice(&(i as u64).to_ne_bytes());
+                // SAFETY: `info` is a 128-byte siginfo the kernel only reads.
+                let r = unsafe {
+                    libc::syscall(libc::SYS_rt_tgsigqueueinfo, pid, tid, sig, info.as_ptr())
+                };
+                assert_eq!(r, 0, "{}", std::io::Error::last_os_error());
+            }
+        })
+    };
+    current().block_on(async {
+        let signals = Async::new(SignalFd::new(&set).unwrap()).unwrap();
+        let mut buf = [0_u8; 128 * 64];
+        let mut seen = 0;
+        while seen < BURST {
+            for info in signals.read(&mut buf).await.unwrap() {
+                let info = info.unwrap();
+                assert_eq!(info.signal(), Some(rt1));
+                assert_eq!(info.ptr(), seen as u64, "signal {seen}");
+                seen += 1;
+            }
+            consumed.store(seen, Ordering::Relaxed);
+        }
+        let mut none = pin!(signals.read(&mut buf));
+        assert!(pending_once(none.as_mut()).await, "exactly {BURST} signals");
+    });
+    producer.join().unwrap();
+}
+
+#[test]
+fn a_burst_of_eventfd_writes_loses_no_count() {
+    // BURST writes of 1 from another thread: the sums the async reads
+    // return add up to BURST exactly.
+    current().block_on(async {
+        let counter = Arc::new(Async::new(EventFd::new(0).unwrap()).unwrap());
+        let writer = counter.clone();
+        let producer = std::thread::spawn(move || {
+            for _ in 0..BURST {
+                writer.get_ref().write(1).unwrap();
+            }
+        });
+        let mut sum = 0;
+        while sum < BURST as u64 {
+            sum += counter.read().await.unwrap();
+        }
+        producer.join().unwrap();
+        assert_eq!(sum, BURST as u64);
+        let mut none = pin!(counter.read());
+        assert!(pending_once(none.as_mut()).await, "nothing more");
+    });
+}
+
+#[test]
+fn a_burst_of_fanotify_events_loses_none() {
+    // BURST files created on a tmpfs, reported with their names (FID mode:
+    // events for different names never merge, as two opens of one file
+    // may), read as they come, never more than 8,000 behind: no overflow,
+    // each name once, in order.
+    if util::in_mount_ns() {
+        return;
+    }
+    let (dir, fan) = or_skip!(util::fanotify::watched_tmpfs(
+        FanInit::CLASS_NOTIF | FanInit::REPORT_DFID_NAME,
+        MarkType::Filesystem,
+        FanFlags::CREATE,
+    ));
+    current().block_on(async {
+        let fan = Async::new(fan).unwrap();
+        let consumed = Arc::new(AtomicUsize::new(0));
+        let producer = {
+            let (dir, consumed) = (dir.path().to_owned(), consumed.clone());
+            std::thread::spawn(move || {
+                for i in 0..BURST {
+                    while i > consumed.load(Ordering::Relaxed) + 8_000 {
+                        std::thread::yield_now();
+                    }
+                    std::fs::File::create(dir.join(i.to_string())).unwrap();
+                }
+            })
+        };
+        let mut buf = vec![0_u8; 65536];
+        let mut seen = 0;
+        while seen < BURST {
+            for event in fan.read(&mut buf[..]).await.unwrap() {
+                let event = event.unwrap(); // an overflow is an error item
+                assert!(event.mask().contains(FanFlags::CREATE));
+                let fid = event.fid().unwrap();
+                assert_eq!(fid.name_bytes(), Some(seen.to_string().as_bytes()));
+                seen += 1;
+            }
+            consumed.store(seen, Ordering::Relaxed);
+        }
+        producer.join().unwrap();
+        let mut none = pin!(fan.read(&mut buf[..]));
+        assert!(pending_once(none.as_mut()).await, "exactly {BURST} events");
+    });
+}
+
+#[test]
 fn a_dropped_pending_read_loses_no_event() {
     current().block_on(async {
         let (dir, inotify) = watched();
