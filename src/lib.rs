@@ -105,7 +105,7 @@
 //!   (inotify's names, and fanotify's through `first_nul`) compares a
 //!   borrowed `&[u8; 16]` with SSE2 on `x86_64` and NEON on little-endian
 //!   `aarch64` (each part of its target's baseline), 28 instead of 47
-//!   instructions per inotify event on x86_64 and 30 instead of 42 on
+//!   instructions per inotify event on `x86_64` and 30 instead of 42 on
 //!   aarch64 (`sh benches/aarch64-scan.sh`); a safe twin is compiled
 //!   everywhere else and the tests check they agree.
 //! - A kernel contract that can break memory safety stays an `unsafe fn`
