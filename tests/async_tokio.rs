@@ -491,6 +491,121 @@ fn two_tasks_contending_for_an_eventfd_read_every_count_once() {
     });
 }
 
+#[test]
+fn two_tasks_contending_for_a_signalfd_get_every_signal_once() {
+    // Two tasks on the runtime's thread, which the signals are sent to
+    // (a signalfd reads the reading thread's and the process's signals).
+    const N: usize = 2_000;
+    if util::in_child("two_tasks_contending_for_a_signalfd_get_every_signal_once") {
+        return;
+    }
+    let rt1 = Signal::rt(1).unwrap();
+    let set = SigSet::from([rt1]);
+    signal::block(&set).unwrap();
+    let (pid, tid) = (
+        std::process::id(),
+        rustix::thread::gettid().as_raw_nonzero().get(),
+    );
+    current().block_on(async {
+        let signals = std::rc::Rc::new(Async::new(SignalFd::new(&set).unwrap()).unwrap());
+        let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let task = |signals: std::rc::Rc<Async<SignalFd>>,
+                    seen: std::rc::Rc<std::cell::RefCell<Vec<u64>>>| async move {
+            let mut buf = [0_u8; 128 * 4]; // a few signals per read
+            let mut mine = 0;
+            while seen.borrow().len() < N {
+                let Ok(got) =
+                    tokio::time::timeout(Duration::from_millis(50), signals.read(&mut buf)).await
+                else {
+                    continue;
+                };
+                for info in got.unwrap() {
+                    seen.borrow_mut().push(info.unwrap().ptr());
+                    mine += 1;
+                }
+                tokio::task::yield_now().await;
+            }
+            mine
+        };
+        let local = tokio::task::LocalSet::new();
+        let (one, two) = local
+            .run_until(async {
+                let one = tokio::task::spawn_local(task(signals.clone(), seen.clone()));
+                let two = tokio::task::spawn_local(task(signals.clone(), seen.clone()));
+                let sig = i32::from(rt1.as_raw());
+                let producer = std::thread::spawn(move || {
+                    for i in 0..N {
+                        let mut info = [0_u8; 128];
+                        info[0..4].copy_from_slice(&sig.to_ne_bytes());
+                        info[8..12].copy_from_slice(&libc::SI_QUEUE.to_ne_bytes());
+                        info[24..32].copy_from_slice(&(i as u64).to_ne_bytes());
+                        // SAFETY: `info` is a 128-byte siginfo the kernel
+                        // only reads.
+                        let r = unsafe {
+                            libc::syscall(libc::SYS_rt_tgsigqueueinfo, pid, tid, sig, info.as_ptr())
+                        };
+                        assert_eq!(r, 0, "{}", std::io::Error::last_os_error());
+                    }
+                });
+                let got = (one.await.unwrap(), two.await.unwrap());
+                producer.join().unwrap();
+                got
+            })
+            .await;
+        assert_eq!(one + two, N);
+        let all: HashSet<u64> = seen.borrow().iter().copied().collect();
+        assert_eq!(all.len(), N, "each signal went to one task");
+    });
+}
+
+#[test]
+fn two_tasks_contending_for_a_fanotify_group_get_every_event_once() {
+    const N: usize = 2_000;
+    if util::in_mount_ns() {
+        return;
+    }
+    let (dir, fan) = or_skip!(util::fanotify::watched_tmpfs(
+        FanInit::CLASS_NOTIF | FanInit::REPORT_DFID_NAME,
+        MarkType::Filesystem,
+        FanFlags::CREATE,
+    ));
+    multi().block_on(async {
+        let fan = Arc::new(Async::new(fan).unwrap());
+        let total = Arc::new(AtomicUsize::new(0));
+        let task = |fan: Arc<Async<kernfd::fanotify::Fanotify>>, total: Arc<AtomicUsize>| async move {
+            let mut names = Vec::new();
+            let mut buf = vec![0_u8; 4096]; // some events per read
+            while total.load(Ordering::SeqCst) < N {
+                let Ok(events) =
+                    tokio::time::timeout(Duration::from_millis(50), fan.read(&mut buf[..])).await
+                else {
+                    continue;
+                };
+                for event in events.unwrap() {
+                    let event = event.unwrap();
+                    names.push(event.fid().unwrap().name_bytes().unwrap().to_vec());
+                    total.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            names
+        };
+        let one = tokio::spawn(task(fan.clone(), total.clone()));
+        let two = tokio::spawn(task(fan.clone(), total.clone()));
+        let path = dir.path().to_owned();
+        tokio::task::spawn_blocking(move || {
+            for i in 0..N {
+                std::fs::File::create(path.join(i.to_string())).unwrap();
+            }
+        })
+        .await
+        .unwrap();
+        let (one, two) = (one.await.unwrap(), two.await.unwrap());
+        assert_eq!(one.len() + two.len(), N);
+        let all: HashSet<_> = one.iter().chain(&two).collect();
+        assert_eq!(all.len(), N, "each event went to one task");
+    });
+}
+
 /// Runs `read` on a current-thread runtime beside a 10 ms interval; the
 /// read is satisfied after about 200 ms by another thread. Returns the
 /// ticks seen meanwhile: a read that blocked the thread would let none
