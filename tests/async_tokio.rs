@@ -209,6 +209,41 @@ fn a_burst_through_read_event_loses_nothing() {
     });
 }
 
+/// Queues `sig` with `value` at thread `tid` of process `pid`, as
+/// `sigqueue(3)` would (code `SI_QUEUE`, the value at offset 24 of the
+/// `siginfo_t`).
+fn queue_signal(pid: u32, tid: i32, sig: i32, value: u64) {
+    let mut info = [0_u8; 128];
+    info[0..4].copy_from_slice(&sig.to_ne_bytes());
+    info[8..12].copy_from_slice(&libc::SI_QUEUE.to_ne_bytes());
+    info[24..32].copy_from_slice(&value.to_ne_bytes());
+    // SAFETY: `info` is a 128-byte siginfo the kernel only reads.
+    let r = unsafe { libc::syscall(libc::SYS_rt_tgsigqueueinfo, pid, tid, sig, info.as_ptr()) };
+    assert_eq!(r, 0, "{}", std::io::Error::last_os_error());
+}
+
+/// Creates files `0` to `n - 1` in `dir` from a blocking thread, then
+/// checks that the names tasks `one` and `two` read are `n`, each once.
+async fn create_and_check_split(
+    dir: &std::path::Path,
+    n: usize,
+    one: tokio::task::JoinHandle<Vec<Vec<u8>>>,
+    two: tokio::task::JoinHandle<Vec<Vec<u8>>>,
+) {
+    let path = dir.to_owned();
+    tokio::task::spawn_blocking(move || {
+        for i in 0..n {
+            std::fs::File::create(path.join(i.to_string())).unwrap();
+        }
+    })
+    .await
+    .unwrap();
+    let (one, two) = (one.await.unwrap(), two.await.unwrap());
+    assert_eq!(one.len() + two.len(), n);
+    let all: HashSet<_> = one.iter().chain(&two).collect();
+    assert_eq!(all.len(), n, "each event went to one task");
+}
+
 #[test]
 fn a_burst_of_real_time_signals_loses_none_and_keeps_order() {
     // Real-time signals queue (up to RLIMIT_SIGPENDING), each with its
@@ -237,17 +272,7 @@ fn a_burst_of_real_time_signals_loses_none_and_keeps_order() {
                 while i > consumed.load(Ordering::Relaxed) + 8_000 {
                     std::thread::yield_now();
                 }
-                // A `siginfo_t` as `sigqueue(3)` fills it: signo, code
-                // SI_QUEUE, the value at offset 24.
-                let mut info = [0_u8; 128];
-                info[0..4].copy_from_slice(&sig.to_ne_bytes());
-                info[8..12].copy_from_slice(&libc::SI_QUEUE.to_ne_bytes());
-                info[24..32].copy_from_slice(&(i as u64).to_ne_bytes());
-                // SAFETY: `info` is a 128-byte siginfo the kernel only reads.
-                let r = unsafe {
-                    libc::syscall(libc::SYS_rt_tgsigqueueinfo, pid, tid, sig, info.as_ptr())
-                };
-                assert_eq!(r, 0, "{}", std::io::Error::last_os_error());
+                queue_signal(pid, tid, sig, i as u64);
             }
         })
     };
@@ -450,18 +475,7 @@ fn two_tasks_contending_for_one_instance_share_every_event_once() {
         };
         let one = tokio::spawn(task(inotify.clone(), total.clone()));
         let two = tokio::spawn(task(inotify.clone(), total.clone()));
-        let path = dir.path().to_owned();
-        tokio::task::spawn_blocking(move || {
-            for i in 0..N {
-                std::fs::File::create(path.join(i.to_string())).unwrap();
-            }
-        })
-        .await
-        .unwrap();
-        let (one, two) = (one.await.unwrap(), two.await.unwrap());
-        assert_eq!(one.len() + two.len(), N);
-        let all: HashSet<_> = one.iter().chain(&two).collect();
-        assert_eq!(all.len(), N, "each event went to one task");
+        create_and_check_split(dir.path(), N, one, two).await;
     });
 }
 
@@ -535,16 +549,7 @@ fn two_tasks_contending_for_a_signalfd_get_every_signal_once() {
                 let sig = i32::from(rt1.as_raw());
                 let producer = std::thread::spawn(move || {
                     for i in 0..N {
-                        let mut info = [0_u8; 128];
-                        info[0..4].copy_from_slice(&sig.to_ne_bytes());
-                        info[8..12].copy_from_slice(&libc::SI_QUEUE.to_ne_bytes());
-                        info[24..32].copy_from_slice(&(i as u64).to_ne_bytes());
-                        // SAFETY: `info` is a 128-byte siginfo the kernel
-                        // only reads.
-                        let r = unsafe {
-                            libc::syscall(libc::SYS_rt_tgsigqueueinfo, pid, tid, sig, info.as_ptr())
-                        };
-                        assert_eq!(r, 0, "{}", std::io::Error::last_os_error());
+                        queue_signal(pid, tid, sig, i as u64);
                     }
                 });
                 let got = (one.await.unwrap(), two.await.unwrap());
@@ -591,18 +596,7 @@ fn two_tasks_contending_for_a_fanotify_group_get_every_event_once() {
         };
         let one = tokio::spawn(task(fan.clone(), total.clone()));
         let two = tokio::spawn(task(fan.clone(), total.clone()));
-        let path = dir.path().to_owned();
-        tokio::task::spawn_blocking(move || {
-            for i in 0..N {
-                std::fs::File::create(path.join(i.to_string())).unwrap();
-            }
-        })
-        .await
-        .unwrap();
-        let (one, two) = (one.await.unwrap(), two.await.unwrap());
-        assert_eq!(one.len() + two.len(), N);
-        let all: HashSet<_> = one.iter().chain(&two).collect();
-        assert_eq!(all.len(), N, "each event went to one task");
+        create_and_check_split(dir.path(), N, one, two).await;
     });
 }
 
