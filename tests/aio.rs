@@ -112,15 +112,32 @@ fn setup_rejects_zero_events() {
 #[test]
 fn setup_beyond_aio_max_nr_is_the_named_limit() {
     let read = |p: &str| -> u64 { std::fs::read_to_string(p).unwrap().trim().parse().unwrap() };
-    let max = read("/proc/sys/fs/aio-max-nr");
-    let used = read("/proc/sys/fs/aio-nr");
-    // The kernel turns a count this large into EINVAL instead (overflow
-    // guard: twice the count times 32 bytes must stay under 256 MiB).
-    let ask = max.saturating_sub(used) + 1;
-    if ask > 4_000_000 {
-        skip!("aio-max-nr ({max}) is too large to exceed without hitting EINVAL first");
-    }
-    let err = Context::new(ask as u32).unwrap_err();
+    // `aio-nr` is machine-wide: other tests of this binary hold contexts
+    // and free them concurrently, so a count one past what was free when
+    // read may fit by the time `io_setup` runs. Then read again and retry;
+    // the call must end in the named limit.
+    let mut attempts = 0;
+    let err = loop {
+        let max = read("/proc/sys/fs/aio-max-nr");
+        let used = read("/proc/sys/fs/aio-nr");
+        // The kernel turns a count this large into EINVAL instead (overflow
+        // guard: twice the count times 32 bytes must stay under 256 MiB).
+        let ask = max.saturating_sub(used) + 1;
+        if ask > 4_000_000 {
+            skip!("aio-max-nr ({max}) is too large to exceed without hitting EINVAL first");
+        }
+        match Context::new(ask as u32) {
+            Err(err) => break err,
+            Ok(ctx) => {
+                drop(ctx);
+                attempts += 1;
+                assert!(
+                    attempts < 50,
+                    "{ask} events past aio-nr {used} kept fitting"
+                );
+            }
+        }
+    };
     assert_eq!(
         err,
         Error::Limit {
