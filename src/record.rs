@@ -14,10 +14,9 @@
 //!   the rule that the first malformed record ends it ([`Cursor::stop`]):
 //!   the remainder then starts at that record and the walk yields nothing
 //!   more.
-//! - [`first_nul`] and [`until_padding`]: names, one 16-byte block at a
-//!   time (SSE2 on `x86_64`, NEON on little-endian `aarch64`, a portable
-//!   word scan elsewhere); an inotify name in one compare of the last 16
-//!   bytes of its padded field.
+//! - [`until_padding`]: an inotify name in one compare of the last 16
+//!   bytes of its padded field (SSE2 on `x86_64`, NEON on little-endian
+//!   `aarch64`, a portable word scan elsewhere).
 //!
 //! # Adding a parser for fixed-size records
 //! `io_event` (32 bytes) or `seccomp_notif` take four short steps; the
@@ -99,6 +98,15 @@
 //!   16 bytes ([`until_padding`]), for any length, and no per-event check
 //!   of the field's last byte: 29.3 instructions per event with names,
 //!   under the C `strlen` loop (30.1–38.3) on every length.
+//! - A fanotify event remembers that its info region is one FID record
+//!   checked whole (a spare value of its pidfd word), so `fid()` decodes it
+//!   without checking it again; a name is found with one word test of its
+//!   field's last 4 bytes (the kernel pads to 4). The walk for any other
+//!   region hands back only the record (two words), and is in line: a
+//!   call left out of line on the `fid()` path made the compiler keep the
+//!   event in memory, stored for every event (113 instead of 98
+//!   instructions per FID event). The error kinds are `repr(u64)` for the
+//!   same reason (see `fanotify/error.rs`).
 //!
 //! The name scan's vector paths against the portable one, on one synthetic
 //! buffer of kernel-shaped events (`benches/aarch64-scan.sh`, instructions
@@ -505,38 +513,6 @@ impl<'buf> Cursor<'buf> {
 #[inline(never)]
 pub(crate) fn cold() {}
 
-/// Index of the first NUL in `bytes`, if any: 16-byte blocks
-/// ([`nul_mask`]), then one 8-byte word, then bytes (fanotify's short,
-/// 4-byte-padded names mostly end in the word).
-#[inline]
-pub(crate) fn first_nul(bytes: &[u8]) -> Option<usize> {
-    let mut base = 0;
-    let mut rest = bytes;
-    while let Some((block, tail)) = rest.split_first_chunk::<16>() {
-        let mask = nul_mask(block);
-        if mask != 0 {
-            return Some(base + (mask.trailing_zeros() / MASK_BITS) as usize);
-        }
-        base += 16;
-        rest = tail;
-    }
-    if let Some((word, tail)) = rest.split_first_chunk::<8>() {
-        // The classic has-zero-byte test: cheaper than `word_nul_mask`, and
-        // exact for the lowest flagged byte, which is the first zero in
-        // little-endian order (a false flag can only sit above a true one).
-        const LO: u64 = 0x0101_0101_0101_0101;
-        const HI: u64 = 0x8080_8080_8080_8080;
-        let x = u64::from_le_bytes(*word);
-        let zero = x.wrapping_sub(LO) & !x & HI;
-        if zero != 0 {
-            return Some(base + (zero.trailing_zeros() / 8) as usize);
-        }
-        base += 8;
-        rest = tail;
-    }
-    rest.iter().position(|&b| b == 0).map(|i| base + i)
-}
-
 /// The name in an inotify name field: the bytes before its NUL padding.
 ///
 /// The kernel rounds `len` up to a multiple of 16 past the name's NUL, so
@@ -595,11 +571,14 @@ fn end_of_1(block: &[u8; 16]) -> usize {
 
 /// How many bits [`nul_mask`] gives each byte: 1 (SSE2, portable) or 4
 /// (NEON).
-#[cfg(not(all(
-    target_arch = "aarch64",
-    target_endian = "little",
-    not(kernfd_portable_scan)
-)))]
+#[cfg(all(
+    test,
+    not(all(
+        target_arch = "aarch64",
+        target_endian = "little",
+        not(kernfd_portable_scan)
+    ))
+))]
 const MASK_BITS: u32 = 1;
 
 /// How many bits [`nul_mask`] gives each byte: 1 (SSE2, portable) or 4
@@ -738,24 +717,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn first_nul_agrees_with_position() {
-        for len in 0..70 {
-            for nul in 0..=len {
-                let mut v = std::vec![b'x'; len];
-                if nul < len {
-                    v[nul] = 0;
-                }
-                assert_eq!(first_nul(&v), v.iter().position(|&b| b == 0), "{v:?}");
-            }
-        }
-        // High bytes around a zero must not confuse the word test.
-        let v = [0x80, 0x01, 0x00, 0xff, 0x01, 0x00, 0x80, 0x80];
-        assert_eq!(first_nul(&v), Some(2));
-        let v = [0x01, 0x01, 0x80, 0x01, 0x01, 0x01, 0x01, 0x01, 0];
-        assert_eq!(first_nul(&v), Some(8));
-    }
-
-    #[test]
     fn nul_mask_swar_agrees_with_bytes() {
         let naive = |b: &[u8; 16]| (0..16).fold(0_u16, |m, i| m | (u16::from(b[i] == 0) << i));
         let mut x: u32 = 0x1234_5678;
@@ -828,11 +789,9 @@ mod tests {
         twin_first_nul(&bytes[from..]).map_or(bytes, |end| &bytes[..from + end])
     }
 
-    /// Checks every scan of `bytes` against the twins: `first_nul`,
-    /// `until_padding`, and `nul_mask` (and its portable twin) on each
-    /// whole 16-byte block.
+    /// Checks every scan of `bytes` against the twins: `until_padding`,
+    /// and `nul_mask` (and its portable twin) on each whole 16-byte block.
     fn assert_scans_agree(bytes: &[u8]) {
-        assert_eq!(first_nul(bytes), twin_first_nul(bytes), "{bytes:?}");
         assert_eq!(until_padding(bytes), twin_until_padding(bytes), "{bytes:?}");
         for block in bytes.chunks_exact(16) {
             let block: &[u8; 16] = block.try_into().unwrap();
@@ -867,7 +826,6 @@ mod tests {
                         }
                     }
                     assert_scans_agree(bytes);
-                    assert_eq!(first_nul(bytes), (nul < len).then_some(nul));
                 }
             }
         }

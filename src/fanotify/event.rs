@@ -11,8 +11,8 @@ use core::fmt;
 use rustix::io::Errno;
 
 use super::abi as c;
-use super::info::{Infos, first_fid, validate_infos};
-use super::{EventError, EventFlags, Fid, ParseErrorKind};
+use super::info::{Infos, check_info, first_fid, one_fid, scan_info, single_fid};
+use super::{EventError, EventFlags, Fid, InfoErrorKind, ParseErrorKind};
 use crate::record::{Cursor, field, walk};
 
 /// Size of `struct fanotify_event_metadata` (`FAN_EVENT_METADATA_LEN`).
@@ -103,9 +103,19 @@ pub struct Event<'buf> {
     meta: &'buf [u8; METADATA_LEN],
     /// The info records: `[metadata_len..event_len]`, validated.
     info: &'buf [u8],
-    /// The first PIDFD record's value, found while validating; -1 if none.
+    /// The first PIDFD record's value when it is a descriptor (not
+    /// negative), found while validating; otherwise [`NO_PIDFD`], or
+    /// [`ONE_FID`] when the info records are one FID-type record that
+    /// `single_fid` accepted (so [`fid`](Self::fid) decodes it without
+    /// checking it again).
     pidfd: i32,
 }
+
+/// [`Event::pidfd`]'s word: no pidfd.
+const NO_PIDFD: i32 = -1;
+/// [`Event::pidfd`]'s word: no pidfd, and the info records are one
+/// FID-type record, checked by `single_fid`.
+const ONE_FID: i32 = -2;
 
 impl Event<'_> {
     /// `event_len`.
@@ -234,9 +244,16 @@ impl<'buf> Event<'buf> {
     #[inline(always)]
     #[must_use]
     pub fn fid(&self) -> Option<Fid<'buf>> {
-        // The same answer as `self.infos().find_map(..Info::Fid..)`, but
-        // only FID-type records are decoded (see `first_fid`).
-        first_fid(self.info)
+        // The same answer as `self.infos().find_map(..Info::Fid..)`. The
+        // one record of most FID-mode events was checked whole when the
+        // event was parsed and is decoded straight away; otherwise only
+        // FID-type records are decoded (see `first_fid`).
+        let record = if self.pidfd == ONE_FID {
+            self.info
+        } else {
+            first_fid(self.info)?
+        };
+        one_fid(record)
     }
 
     /// Whether this event waits for a permission response.
@@ -318,6 +335,66 @@ impl<'buf> Events<'buf> {
         crate::record::cold();
         Err(EventError::stop(&mut self.cursor, kind))
     }
+
+    /// Consumes a checked record, `tail` being what follows it, and hands
+    /// it out: an overflow record as `Err(QueueOverflow)`.
+    #[allow(clippy::inline_always)] // the per-event path: see "Cost" in src/record.rs
+    #[inline(always)]
+    fn yield_event(
+        &mut self,
+        event: Event<'buf>,
+        tail: &'buf [u8],
+    ) -> Result<Event<'buf>, EventError> {
+        self.cursor.advance(tail);
+        if event.is_overflow() {
+            return Err(EventError::QueueOverflow);
+        }
+        Ok(event)
+    }
+}
+
+/// Checks and splits a record that is not the kernel's usual one (see
+/// `next`): what `next` yields for it, field by field, out of line.
+#[inline(never)]
+fn next_slow<'buf>(
+    meta: &'buf [u8; METADATA_LEN],
+    rest: &'buf [u8],
+) -> Result<(Event<'buf>, &'buf [u8]), ParseErrorKind> {
+    let ml = check_slow(meta, rest.len())?;
+    let len = field!(meta, c::fanotify_event_metadata, event_len) as usize;
+    // `check_slow` checked `ml <= len <= rest.len()`.
+    let (record, tail) = rest
+        .split_at_checked(len)
+        .ok_or(ParseErrorKind::TruncatedEvent {
+            event_len: len,
+            available: rest.len(),
+        })?;
+    let info = record
+        .get(ml..)
+        .ok_or(ParseErrorKind::BadMetadataLen { metadata_len: ml })?;
+    let pidfd = if info.is_empty() {
+        NO_PIDFD
+    } else {
+        match scan_info(info) {
+            Some(pidfd) => pidfd.max(NO_PIDFD),
+            None => return Err(bad_info(ml, info)),
+        }
+    };
+    Ok((Event { meta, info, pidfd }, tail))
+}
+
+/// Why `scan_info` refused the info records at offset `ml` of a record.
+#[cold]
+#[inline(never)]
+fn bad_info(ml: usize, info: &[u8]) -> ParseErrorKind {
+    match check_info(info) {
+        Err((at, kind)) => ParseErrorKind::Info { at: ml + at, kind },
+        // `scan_info` and `check_info` agree (`walks_agree`); never taken.
+        Ok(_) => ParseErrorKind::Info {
+            at: ml,
+            kind: InfoErrorKind::UnterminatedName,
+        },
+    }
 }
 
 /// Bytes 4 to 7 of the metadata the kernel writes: `vers` 3, `reserved` 0,
@@ -360,70 +437,50 @@ impl<'buf> Iterator for Events<'buf> {
     #[allow(clippy::inline_always)] // the per-event path: see "Cost" in src/record.rs
     #[inline(always)]
     fn next(&mut self) -> Option<Self::Item> {
-        let meta = match self.cursor.head::<METADATA_LEN>()? {
-            Ok((meta, _)) => meta,
-            Err(available) => {
-                return Some(self.fail(ParseErrorKind::TruncatedHeader { available }));
-            }
-        };
-        let len = field!(meta, c::fanotify_event_metadata, event_len) as usize;
         let rest = self.cursor.rest();
-        // The record every kernel since 2.6.37 writes: version 3, the
-        // reserved byte 0 and 24 bytes of metadata, tested as one word; a
-        // length from 24 to what is left, tested as one comparison. Any
-        // other record takes `split_slow`, which checks each field apart
-        // and names what is wrong.
-        let &[_, _, _, _, vers, reserved, ml0, ml1, ..] = meta;
-        let fast = u32::from_ne_bytes([vers, reserved, ml0, ml1]) == COMMON_HEAD
-            && len >= METADATA_LEN
-            && len <= rest.len();
-        if fast && len == METADATA_LEN {
-            // No info records (fd mode): nothing more to check.
-            if let Some((_, tail)) = rest.split_first_chunk::<METADATA_LEN>() {
-                self.cursor.advance(tail);
-                let event = Event {
-                    meta,
-                    info: &[],
-                    pidfd: -1,
-                };
-                if event.is_overflow() {
-                    return Some(Err(EventError::QueueOverflow));
-                }
-                return Some(Ok(event));
+        let Some((meta, _)) = rest.split_first_chunk::<METADATA_LEN>() else {
+            if rest.is_empty() {
+                return None;
             }
-        }
-        let ml = if fast {
-            METADATA_LEN
-        } else {
-            match check_slow(meta, rest.len()) {
-                Ok(ml) => ml,
-                Err(kind) => return Some(self.fail(kind)),
-            }
-        };
-        // Both paths checked `ml <= len <= rest.len()`, so neither `else`
-        // is taken; on the fast path the compiler sees it and drops them.
-        let Some((record, tail)) = rest.split_at_checked(len) else {
-            return Some(self.fail(ParseErrorKind::TruncatedEvent {
-                event_len: len,
+            return Some(self.fail(ParseErrorKind::TruncatedHeader {
                 available: rest.len(),
             }));
         };
-        let Some(info) = record.get(ml..) else {
-            return Some(self.fail(ParseErrorKind::BadMetadataLen { metadata_len: ml }));
+        let len = field!(meta, c::fanotify_event_metadata, event_len) as usize;
+        // The record every kernel since 2.6.37 writes: version 3, the
+        // reserved byte 0 and 24 bytes of metadata, tested as one word, and
+        // a length from 24 to what is left. Any other record takes
+        // `next_slow`, which checks each field apart and names what is
+        // wrong.
+        let &[_, _, _, _, vers, reserved, ml0, ml1, ..] = meta;
+        let split = if u32::from_ne_bytes([vers, reserved, ml0, ml1]) == COMMON_HEAD
+            && len >= METADATA_LEN
+        {
+            rest.split_at_checked(len)
+        } else {
+            None
         };
-        let pidfd = match validate_infos(info) {
-            Ok(pidfd) => pidfd,
-            Err((at, kind)) => {
-                let ml = usize::from(field!(meta, c::fanotify_event_metadata, metadata_len));
-                return Some(self.fail(ParseErrorKind::Info { at: ml + at, kind }));
+        let Some((record, tail)) = split else {
+            return Some(match next_slow(meta, rest) {
+                Ok((event, tail)) => self.yield_event(event, tail),
+                Err(kind) => self.fail(kind),
+            });
+        };
+        // `len >= METADATA_LEN`, so this never falls back.
+        let info = record.get(METADATA_LEN..).unwrap_or_default();
+        // No info records (fd mode), or the one FID record of most FID-mode
+        // events: checked in line. Anything else: `scan_info`, out of line.
+        let pidfd = if info.is_empty() {
+            NO_PIDFD
+        } else if single_fid(info) {
+            ONE_FID
+        } else {
+            match scan_info(info) {
+                Some(pidfd) => pidfd.max(NO_PIDFD),
+                None => return Some(self.fail(bad_info(METADATA_LEN, info))),
             }
         };
-        self.cursor.advance(tail);
-        let event = Event { meta, info, pidfd };
-        if event.is_overflow() {
-            return Some(Err(EventError::QueueOverflow));
-        }
-        Some(Ok(event))
+        Some(self.yield_event(Event { meta, info, pidfd }, tail))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

@@ -478,3 +478,32 @@ fn events_compare_and_hash_by_their_fields() {
     c[at] ^= 1;
     assert_ne!(parse(&c).nth(1).unwrap().unwrap(), second[1]);
 }
+
+#[test]
+fn fid_names_end_in_the_last_4_bytes_of_their_field() {
+    // Alone (the one-record path) and after a pidfd record (the full walk),
+    // which must read names the same way.
+    let pidfd = info(4, &5_i32.to_ne_bytes());
+    for before in [vec![], vec![pidfd]] {
+        let with = |name: &[u8]| {
+            let mut infos = before.clone();
+            infos.push(info(2, &fid_body([0, 0], 1, &[7; 8], Some(name))));
+            event(abi::FAN_CREATE, -1, 1, &infos)
+        };
+        // A NUL early in the field (never the kernel's) stays in the name;
+        // the name is then no C string.
+        let b = with(b"ab\0cdefg");
+        agree(&b);
+        let e = parse(&b).next().unwrap().unwrap();
+        let fid = e.fid().unwrap();
+        assert_eq!(fid.name_bytes(), Some(&b"ab\0cdefg"[..]));
+        assert_eq!(fid.name(), None);
+        // A NUL in the last 4 bytes ends it, whatever follows (this field
+        // is "abcde\0g\0", 8 bytes, with no padding).
+        let b = with(b"abcde\0g");
+        agree(&b);
+        let e = parse(&b).next().unwrap().unwrap();
+        assert_eq!(e.fid().unwrap().name_bytes(), Some(&b"abcde"[..]));
+        assert_eq!(e.pidfd().is_some(), !before.is_empty());
+    }
+}

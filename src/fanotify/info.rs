@@ -31,7 +31,7 @@ use core::iter::FusedIterator;
 
 use super::InfoErrorKind;
 use super::abi as c;
-use crate::record::{field, first_nul};
+use crate::record::field;
 
 /// Size of `struct fanotify_event_info_header`.
 pub const INFO_HEADER_LEN: usize = size_of::<c::fanotify_event_info_header>();
@@ -146,6 +146,12 @@ impl<'buf> Fid<'buf> {
 
     /// The entry name without its NUL, for the `*_NAME` kinds (`"."` when
     /// the event is about the directory itself).
+    ///
+    /// The kernel pads the name field (the bytes after the handle) with 1
+    /// to 4 NULs, so the name ends at the first NUL of the field's last 4
+    /// bytes, found with one word test. That is the rule for any bytes: a
+    /// NUL earlier in the field, which the kernel never writes, stays in
+    /// the name, and [`name`](Self::name) is then `None`.
     #[inline]
     #[must_use]
     pub fn name_bytes(&self) -> Option<&'buf [u8]> {
@@ -221,7 +227,7 @@ pub struct Infos<'buf> {
 }
 
 impl<'buf> Infos<'buf> {
-    /// The records in `info`, which [`validate_infos`] accepted.
+    /// The records in `info`, which [`scan_info`] accepted.
     #[inline]
     pub(super) fn new(info: &'buf [u8]) -> Self {
         Self { rest: info }
@@ -246,21 +252,20 @@ impl<'buf> Iterator for Infos<'buf> {
 impl FusedIterator for Infos<'_> {}
 
 /// The first FID-type record of a validated info region that decodes, as
-/// [`Infos`] would yield it: other records are stepped over by their header
-/// without being decoded, which keeps [`Event::fid`](super::Event::fid)
-/// small enough to inline into the caller's loop.
+/// [`Infos`] would yield it (whole, header included): other records are
+/// stepped over by their header without being decoded. It gives back
+/// only the record (two words), which [`one_fid`] decodes. In line,
+/// though only events with more than one record take it: out of line, it
+/// made the compiler keep every event in memory (see "Cost" in
+/// src/record.rs).
 #[allow(clippy::inline_always)] // the per-event path: see "Cost" in src/record.rs
 #[inline(always)]
-pub(super) fn first_fid(info: &[u8]) -> Option<Fid<'_>> {
-    if single_fid(info) {
-        let info_type = info.first().copied().unwrap_or_default();
-        return decode_fid(fid_kind(info_type)?, info);
-    }
+pub(super) fn first_fid(info: &[u8]) -> Option<&[u8]> {
     let mut rest = info;
     while let Some(Ok((info_type, record, tail))) = split_record(rest) {
         if let Some(kind) = fid_kind(info_type) {
-            if let Some(fid) = decode_fid(kind, record) {
-                return Some(fid);
+            if decode_fid(kind, record).is_some() {
+                return Some(record);
             }
         }
         rest = tail;
@@ -268,9 +273,33 @@ pub(super) fn first_fid(info: &[u8]) -> Option<Fid<'_>> {
     None
 }
 
+/// Decodes a whole FID-type record: one that [`single_fid`] accepted when
+/// its event was parsed, or one that [`first_fid`] found. Its kind comes
+/// from a table, with no branch.
+#[allow(clippy::inline_always)] // the per-event path: see "Cost" in src/record.rs
+#[inline(always)]
+pub(super) fn one_fid(record: &[u8]) -> Option<Fid<'_>> {
+    let info_type = record.first().copied().unwrap_or_default();
+    decode_fid(FID_KINDS[usize::from(info_type)], record)
+}
+
+/// [`fid_kind`] as a table, for types [`single_fid`] accepted (the others
+/// hold a placeholder nothing reads).
+const FID_KINDS: [FidKind; 256] = {
+    let mut t = [FidKind::Fid; 256];
+    let mut i = 0;
+    while i < 256 {
+        if let Some(kind) = fid_kind(i as u8) {
+            t[i] = kind;
+        }
+        i += 1;
+    }
+    t
+};
+
 /// The [`FidKind`] of a FID-type record type, `None` for the others.
 #[inline]
-fn fid_kind(info_type: u8) -> Option<FidKind> {
+const fn fid_kind(info_type: u8) -> Option<FidKind> {
     Some(match info_type {
         c::FAN_EVENT_INFO_TYPE_FID => FidKind::Fid,
         c::FAN_EVENT_INFO_TYPE_DFID_NAME => FidKind::DfidName,
@@ -372,8 +401,8 @@ fn decode_fid(kind: FidKind, record: &[u8]) -> Option<Fid<'_>> {
         raw: record.get(handle_at..FID_HEAD + handle_bytes)?,
     };
     let name = if kind.has_name() {
-        let tail = after.get(handle_bytes..)?;
-        Some(tail.get(..=first_nul(tail)?)?)
+        let field = after.get(handle_bytes..)?;
+        Some(field.get(..=name_end(field)?)?)
     } else {
         None
     };
@@ -385,21 +414,6 @@ fn decode_fid(kind: FidKind, record: &[u8]) -> Option<Fid<'_>> {
     })
 }
 
-/// Checks the info records of one event, as [`decode_info`] will decode
-/// them: `Ok` with the first PIDFD record's value (-1 if none), `Err` with
-/// the failing record's offset within `info` and why.
-#[inline]
-pub(super) fn validate_infos(info: &[u8]) -> Result<i32, (usize, InfoErrorKind)> {
-    if info.is_empty() || single_fid(info) {
-        return Ok(-1);
-    }
-    match scan_info(info) {
-        Some(pidfd) => Ok(pidfd),
-        // Rare: find out where and why, with the full error.
-        None => check_info(info),
-    }
-}
-
 /// The info region of most FID-mode events, checked in one go: a single
 /// FID-type record that spans the whole region, whose handle fits and
 /// whose name (for the `*_NAME` kinds) ends in NUL, as the kernel pads it.
@@ -407,7 +421,7 @@ pub(super) fn validate_infos(info: &[u8]) -> Result<i32, (usize, InfoErrorKind)>
 /// record (with no pidfd); `false` sends the caller to the full walk.
 #[allow(clippy::inline_always)] // the per-event path: see "Cost" in src/record.rs
 #[inline(always)]
-fn single_fid(info: &[u8]) -> bool {
+pub(super) fn single_fid(info: &[u8]) -> bool {
     let Some((head, after)) = info.split_first_chunk::<FID_HEAD>() else {
         return false;
     };
@@ -428,7 +442,7 @@ fn single_fid(info: &[u8]) -> bool {
 /// `Some` with the first PIDFD record's value (-1 if none) exactly when
 /// `check_info` is `Ok`.
 #[inline(never)]
-fn scan_info(info: &[u8]) -> Option<i32> {
+pub(super) fn scan_info(info: &[u8]) -> Option<i32> {
     // Only the first PIDFD record counts (the kernel writes at most one).
     let (mut pidfd, mut seen) = (-1, false);
     let mut rest = info;
@@ -457,7 +471,7 @@ pub(crate) fn walks_agree(info: &[u8]) {
 /// wrong.
 #[cold]
 #[inline(never)]
-fn check_info(info: &[u8]) -> Result<i32, (usize, InfoErrorKind)> {
+pub(super) fn check_info(info: &[u8]) -> Result<i32, (usize, InfoErrorKind)> {
     let (mut pidfd, mut seen) = (-1, false);
     let mut rest = info;
     while let Some(next) = split_record(rest) {
@@ -493,9 +507,7 @@ fn check_record(info_type: u8, record: &[u8]) -> Result<Option<i32>, InfoErrorKi
                 available: after.len(),
             });
         };
-        // The kernel pads names with NULs, so its records end in one; scan
-        // only for anything else.
-        if class & CLASS_NAMED != 0 && tail.last() != Some(&0) && first_nul(tail).is_none() {
+        if class & CLASS_NAMED != 0 && name_end(tail).is_none() {
             return Err(InfoErrorKind::UnterminatedName);
         }
         return Ok(None);
@@ -516,6 +528,29 @@ fn check_record(info_type: u8, record: &[u8]) -> Result<Option<i32>, InfoErrorKi
     }
 }
 
+/// Where the name in a `*_NAME` record's name field (the bytes after the
+/// handle) ends: the index of its NUL.
+///
+/// The kernel writes the name, its NUL, then 0 to 3 NULs of padding, to
+/// round the record up to 4 bytes; so the name's NUL is the first NUL of
+/// the field's last 4 bytes. That is the rule, for any bytes, and it takes
+/// one word test whatever the name's length: a NUL earlier in the field,
+/// which the kernel never writes, is part of the name (and
+/// [`Fid::name`] is then `None`). A field shorter than 4 bytes ends at its
+/// first NUL. `None` when there is no NUL where the rule looks.
+#[allow(clippy::inline_always)] // the per-event path: see "Cost" in src/record.rs
+#[inline(always)]
+fn name_end(field: &[u8]) -> Option<usize> {
+    let Some(word) = field.last_chunk::<4>() else {
+        return field.iter().position(|&b| b == 0);
+    };
+    // The classic has-zero-byte test, exact for the lowest flagged byte,
+    // which is the first zero in little-endian order.
+    let x = u32::from_le_bytes(*word);
+    let zero = x.wrapping_sub(0x0101_0101) & !x & 0x8080_8080;
+    (zero != 0).then(|| field.len() - 4 + (zero.trailing_zeros() / 8) as usize)
+}
+
 /// What [`check_record`] needs to know of each record type, by type.
 const TYPE_CLASS: [u8; 256] = {
     let mut t = [0_u8; 256];
@@ -530,3 +565,47 @@ const TYPE_CLASS: [u8; 256] = {
 const CLASS_FID: u8 = 1;
 /// In [`TYPE_CLASS`]: a FID-type record that carries a name.
 const CLASS_NAMED: u8 = 2;
+
+#[cfg(test)]
+mod tests {
+    use super::name_end;
+
+    /// `name_end`'s rule, byte by byte.
+    fn twin(field: &[u8]) -> Option<usize> {
+        let from = field.len().saturating_sub(4);
+        field[from..].iter().position(|&b| b == 0).map(|i| from + i)
+    }
+
+    #[test]
+    fn name_end_is_the_first_nul_of_the_last_4_bytes() {
+        // Every length to 40, with up to two NULs anywhere (none, one, or a
+        // second after the first), among bytes that trip has-zero tricks.
+        let fill = [b'a', 0x01, 0x80, 0xff, 0x7f];
+        for len in 0..=40_usize {
+            for first in 0..=len {
+                for second in first..=len {
+                    for &f in &fill {
+                        let mut v = std::vec![f; len];
+                        if first < len {
+                            v[first] = 0;
+                        }
+                        if second < len {
+                            v[second] = 0;
+                        }
+                        assert_eq!(name_end(&v), twin(&v), "{v:?}");
+                    }
+                }
+            }
+        }
+        // As the kernel writes them: a name, its NUL, 0 to 3 NULs.
+        for n in 0..=20 {
+            let mut v = std::vec![b'x'; n];
+            v.resize((n + 1).next_multiple_of(4), 0);
+            assert_eq!(name_end(&v), Some(n), "{v:?}");
+        }
+        // High bytes around a zero must not confuse the word test.
+        assert_eq!(name_end(&[0x80, 0x01, 0x00, 0xff]), Some(2));
+        assert_eq!(name_end(&[0x01, 0x00, 0x80, 0x00]), Some(1));
+        assert_eq!(name_end(&[0x00, 0x01, 0x01, 0x01, 0x80, 0xff]), None);
+    }
+}

@@ -58,19 +58,22 @@ fn naive_info(t: u8, r: &[u8]) -> Result<NaiveInfo, InfoErrorKind> {
             let handle = r[20..20 + hb].to_vec();
             let mut name = None;
             if t != 1 && t != 3 {
-                let mut n = Vec::new();
-                let mut i = 20 + hb;
+                // The name ends at the first NUL of the name field's last
+                // 4 bytes (the kernel pads with 1 to 4 NULs), or of the
+                // whole field when it is shorter.
+                let field = &r[20 + hb..];
+                let from = field.len().saturating_sub(4);
+                let mut end = from;
                 loop {
-                    if i == len {
+                    if end == field.len() {
                         return Err(InfoErrorKind::UnterminatedName);
                     }
-                    if r[i] == 0 {
+                    if field[end] == 0 {
                         break;
                     }
-                    n.push(r[i]);
-                    i += 1;
+                    end += 1;
                 }
-                name = Some(n);
+                name = Some(field[..end].to_vec());
             }
             Ok(NaiveInfo::Fid(
                 t,
@@ -185,10 +188,10 @@ fn own(info: Info<'_>) -> NaiveInfo {
                 FidKind::OldDfidName => 10,
                 FidKind::NewDfidName => 12,
             };
-            assert_eq!(f.kind().has_name(), f.name().is_some());
-            if let (Some(c), Some(b)) = (f.name(), f.name_bytes()) {
-                assert_eq!(c.to_bytes(), b);
-            }
+            assert_eq!(f.kind().has_name(), f.name_bytes().is_some());
+            // A C string exactly when the name holds no NUL of its own.
+            let clean = f.name_bytes().filter(|b| !b.contains(&0));
+            assert_eq!(f.name().map(core::ffi::CStr::to_bytes), clean);
             let h = f.handle();
             assert_eq!(h.as_raw().len(), 8 + h.bytes().len());
             NaiveInfo::Fid(
