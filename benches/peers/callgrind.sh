@@ -10,6 +10,14 @@
 # Every reader must see every event, and readers doing the same work must
 # agree on a checksum of what they read, or the script fails.
 #
+# Besides kernfd and its peers, two kinds of hand-written loop: `hand`
+# (fanotify) and `c-strlen` (inotify) trust the kernel and check nothing;
+# the checked hand loops (`hand-checked`, `hand-checked-fields`,
+# `hand-checked-name`) make every check kernfd's parser promises, as plain
+# straight-line Rust with word-at-a-time name scans: the floor of what the
+# checks alone cost. The fanotify table's "vs hand" column divides by the
+# unchecked `hand` loop.
+#
 # inotify: N_INO IN_MODIFY events (default 10000; needs
 # /proc/sys/fs/inotify/max_queued_events >= N_INO, 16384 by default) on
 # 1024 files, for names of 4 to 40 random bytes and for each fixed length.

@@ -6,6 +6,16 @@
 //! the loop and what it calls (reads, parsing, closes). `callgrind.sh` runs
 //! every reader and prints instructions per event.
 //!
+//! Two kinds of hand-written loop bound the library readers from below.
+//! `hand` (fanotify) and `c-strlen` (inotify) trust the kernel and check
+//! nothing. The checked hand loops (`hand-checked` for fanotify,
+//! `hand-checked-fields` and `hand-checked-name` for inotify) make every
+//! check kernfd's parser promises (a whole header left, the lengths fit,
+//! the version and metadata length, the overflow record, the FID record's
+//! type, length, handle and NUL-terminated name; any failure ends the
+//! process) as plain straight-line Rust over the bytes, with word-at-a-time
+//! (SWAR) name scans and no SIMD: the floor of what the checks alone cost.
+//!
 //! Usage: `kernfd-peers inotify READER N MIX` (MIX: `rand` for names of 4 to
 //! 40 random bytes, or a fixed length such as `15`), or
 //! `kernfd-peers fid|fd READER N` (root: a private mount namespace with a
@@ -37,9 +47,12 @@ const INOTIFY_READERS: &[&str] = &[
     "inotify",
     "nix",
     "c-strlen",
+    "hand-checked-fields",
+    "hand-checked-name",
 ];
 const FID_READERS: &[&str] = &[
     "hand",
+    "hand-checked",
     "kernfd-fields",
     "kernfd-fid",
     "kernfd-infos",
@@ -50,6 +63,7 @@ const FID_READERS: &[&str] = &[
 ];
 const FD_READERS: &[&str] = &[
     "hand",
+    "hand-checked",
     "kernfd-close",
     "kernfd-take",
     "kernfd-catchall",
@@ -276,6 +290,72 @@ fn bench_loop_ino_nix(i: &nix::sys::inotify::Inotify) -> Tally {
     }
 }
 
+/// The checked hand loop: the floor of what a loop costs that makes every
+/// check kernfd's parser promises, as straight-line code over the bytes
+/// (no iterator, no error type). Per record: 16 header bytes left, the
+/// `len`-byte name field fits in what is left, no `IN_Q_OVERFLOW`; any
+/// failure ends the process. With `NAME`, the name's length by kernfd's
+/// rule: the first NUL of the field's last 16 bytes (two 8-byte words and
+/// the has-zero-byte test, the second only when the first has no NUL), or
+/// of a shorter field (byte by byte); no name in a 0-byte field.
+#[inline(never)]
+fn bench_loop_ino_hand_checked<const NAME: bool>(fd: &OwnedFd, buf: &mut [u8]) -> Tally {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut t = Tally::default();
+    loop {
+        let len = match rustix::io::read(fd, &mut *buf) {
+            Ok(len) => len,
+            Err(rustix::io::Errno::AGAIN) => return black_box(t),
+            Err(e) => die("read", e),
+        };
+        let mut rest = buf.get(..len).unwrap_or_else(|| die("read", "too long"));
+        while let Some((head, after)) = rest.split_first_chunk::<16>() {
+            let word = |i: usize| [head[i], head[i + 1], head[i + 2], head[i + 3]];
+            let Some((field, tail)) = after.split_at_checked(u32::from_ne_bytes(word(12)) as usize)
+            else {
+                die("inotify", "truncated name")
+            };
+            let mask = u32::from_ne_bytes(word(4));
+            if mask & 0x4000 != 0 {
+                die("inotify", "overflow");
+            }
+            let mut x = i32::from_ne_bytes(word(0)) as u64
+                + u64::from(mask)
+                + u64::from(u32::from_ne_bytes(word(8)));
+            if NAME {
+                x += match field.split_last_chunk::<16>() {
+                    // The first zero byte of the last 16, as two words
+                    // (16 if none: a zero word has 64 trailing zeros).
+                    Some((_, last)) => {
+                        let (lo, hi) = last.split_at(8);
+                        let word = |b: &[u8]| {
+                            let w = u64::from_le_bytes([
+                                b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+                            ]);
+                            w.wrapping_sub(LO) & !w & HI
+                        };
+                        let zero = word(lo);
+                        let end = if zero != 0 {
+                            zero.trailing_zeros() / 8
+                        } else {
+                            8 + word(hi).trailing_zeros() / 8
+                        };
+                        field.len() - 16 + end as usize
+                    }
+                    None => field.iter().position(|&b| b == 0).unwrap_or(field.len()),
+                } as u64;
+            }
+            t.add(x);
+            rest = tail;
+        }
+        // Less than a header left: a truncated record.
+        if !rest.is_empty() {
+            die("inotify", "truncated header");
+        }
+    }
+}
+
 unsafe extern "C" {
     /// `c/strlen.c`, the inotify(7) loop (gcc -O2).
     fn bench_loop_c_strlen(fd: i32, count: *mut u64) -> u64;
@@ -337,6 +417,8 @@ fn run_inotify(reader: &str, n: usize, mix: &str) -> Tally {
             }
         }
         "rustix-fields" => bench_loop_ino_rustix_fields(&fd, &mut ubuf),
+        "hand-checked-fields" => bench_loop_ino_hand_checked::<false>(&fd, &mut buf),
+        "hand-checked-name" => bench_loop_ino_hand_checked::<true>(&fd, &mut buf),
         "rustix-name" => bench_loop_ino_rustix_name(&fd, &mut ubuf),
         "rustix-try" => {
             bench_loop_ino_rustix_try(&fd, &mut ubuf).unwrap_or_else(|e| die("rustix", e))
@@ -620,6 +702,141 @@ fn bench_loop_fan_hand(fd: &OwnedFd, fid: bool, buf: &mut [u8]) -> Tally {
     }
 }
 
+/// Version 3, reserved 0, `metadata_len` 24: bytes 4..8 of every event
+/// header the kernel writes, as one word.
+const FAN_HEAD: u32 = {
+    let ml = 24_u16.to_ne_bytes();
+    u32::from_ne_bytes([3, 0, ml[0], ml[1]])
+};
+
+/// The checked hand loop in FID mode: the floor of what a loop costs that
+/// makes every check kernfd's parser promises, as straight-line code over
+/// the bytes. Per event: 24 header bytes left; version, reserved and
+/// `metadata_len` as one word; `event_len` from 24 to what is left; no
+/// `FAN_Q_OVERFLOW`; the info region one named FID record spanning it
+/// (type, `hdr.len`, the handle fits, the region ends in NUL); the name's
+/// length by a word scan from its start; the event fd closed if there is
+/// one. Any failure ends the process.
+#[inline(never)]
+fn bench_loop_fid_hand_checked(fd: &OwnedFd, buf: &mut [u8]) -> Tally {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut t = Tally::default();
+    loop {
+        let len = match rustix::io::read(fd, &mut *buf) {
+            Ok(len) => len,
+            Err(rustix::io::Errno::AGAIN) => return black_box(t),
+            Err(e) => die("read", e),
+        };
+        let mut rest = buf.get(..len).unwrap_or_else(|| die("read", "too long"));
+        while let Some(meta) = rest.first_chunk::<24>() {
+            let word = |i: usize| [meta[i], meta[i + 1], meta[i + 2], meta[i + 3]];
+            if u32::from_ne_bytes(word(4)) != FAN_HEAD {
+                die("fanotify", "version or metadata_len");
+            }
+            let event_len = u32::from_ne_bytes(word(0)) as usize;
+            let Some((record, tail)) = rest.split_at_checked(event_len) else {
+                die("fanotify", "truncated event")
+            };
+            let Some(region) = record.get(24..) else {
+                die("fanotify", "event_len < 24")
+            };
+            let mask = u64::from_ne_bytes(meta[8..16].try_into().unwrap());
+            if mask & 0x4000 != 0 {
+                die("fanotify", "overflow");
+            }
+            // One FID record: hdr (info_type, pad, len), fsid, then
+            // `struct file_handle` (handle_bytes, handle_type, f_handle).
+            let Some(info) = region.first_chunk::<20>() else {
+                die("fanotify", "no FID record")
+            };
+            let hdr_len = usize::from(u16::from_ne_bytes([info[2], info[3]]));
+            let hb = u32::from_ne_bytes([info[12], info[13], info[14], info[15]]) as usize;
+            if hdr_len != region.len()
+                || !matches!(info[0], 2 | 10 | 12)
+                || hb >= region.len() - 20
+                || region.last() != Some(&0)
+            {
+                die("fanotify", "bad FID record");
+            }
+            let Some(name) = region.get(20 + hb..) else {
+                die("fanotify", "bad handle")
+            };
+            // The first NUL: 8 bytes at a time (the has-zero-byte test is
+            // exact for the lowest zero byte), then byte by byte.
+            let name_len = 'scan: {
+                let (mut at, mut scan) = (0, name);
+                while let Some((w, after)) = scan.split_first_chunk::<8>() {
+                    let w = u64::from_le_bytes(*w);
+                    let zero = w.wrapping_sub(LO) & !w & HI;
+                    if zero != 0 {
+                        break 'scan at + (zero.trailing_zeros() / 8) as usize;
+                    }
+                    (at, scan) = (at + 8, after);
+                }
+                match scan.iter().position(|&b| b == 0) {
+                    Some(i) => at + i,
+                    None => die("fanotify", "unterminated name"),
+                }
+            };
+            let efd = i32::from_ne_bytes(word(16));
+            if efd >= 0 {
+                // SAFETY: the event's fd is ours to close.
+                unsafe { libc::close(efd) };
+            }
+            let x = mask + i32::from_ne_bytes(word(20)) as u64 + (hb + name_len) as u64;
+            t.add(x);
+            rest = tail;
+        }
+        // Less than a header left: a truncated record.
+        if !rest.is_empty() {
+            die("fanotify", "truncated header");
+        }
+    }
+}
+
+/// The checked hand loop in fd mode: the header checks as in FID mode,
+/// `event_len` exactly 24 (fd-mode events carry no info records), no
+/// `FAN_Q_OVERFLOW`, the event fd closed. Any failure ends the process.
+#[inline(never)]
+fn bench_loop_fd_hand_checked(fd: &OwnedFd, buf: &mut [u8]) -> Tally {
+    let mut t = Tally::default();
+    loop {
+        let len = match rustix::io::read(fd, &mut *buf) {
+            Ok(len) => len,
+            Err(rustix::io::Errno::AGAIN) => return black_box(t),
+            Err(e) => die("read", e),
+        };
+        let mut rest = buf.get(..len).unwrap_or_else(|| die("read", "too long"));
+        while let Some((meta, tail)) = rest.split_first_chunk::<24>() {
+            let word = |i: usize| [meta[i], meta[i + 1], meta[i + 2], meta[i + 3]];
+            if u32::from_ne_bytes(word(4)) != FAN_HEAD {
+                die("fanotify", "version or metadata_len");
+            }
+            if u32::from_ne_bytes(word(0)) != 24 {
+                die("fanotify", "event_len is not 24");
+            }
+            let mask = u64::from_ne_bytes(meta[8..16].try_into().unwrap());
+            if mask & 0x4000 != 0 {
+                die("fanotify", "overflow");
+            }
+            let efd = i32::from_ne_bytes(word(16));
+            let mut x = mask + i32::from_ne_bytes(word(20)) as u64;
+            if efd >= 0 {
+                x += 1;
+                // SAFETY: the event's fd is ours to close.
+                unsafe { libc::close(efd) };
+            }
+            t.add(x);
+            rest = tail;
+        }
+        // Less than a header left: a truncated record.
+        if !rest.is_empty() {
+            die("fanotify", "truncated header");
+        }
+    }
+}
+
 #[inline(never)]
 fn bench_loop_fan_nix(f: &nix::sys::fanotify::Fanotify) -> Tally {
     let mut t = Tally::default();
@@ -786,6 +1003,8 @@ fn run_fanotify(fid: bool, reader: &str, n: usize, root: &Path) -> Tally {
     let fd = fd.unwrap_or_else(|| die("group", "none"));
     match reader {
         "hand" => bench_loop_fan_hand(&fd, fid, &mut buf),
+        "hand-checked" if fid => bench_loop_fid_hand_checked(&fd, &mut buf),
+        "hand-checked" => bench_loop_fd_hand_checked(&fd, &mut buf),
         "fanotify-rs" if !fid => bench_loop_fd_fanotify_rs(fd.as_raw_fd()),
         "nix" | "nix-fields" => {
             // SAFETY: the fanotify fd is handed over whole.
