@@ -719,8 +719,6 @@ const FAN_HEAD: u32 = {
 /// one. Any failure ends the process.
 #[inline(never)]
 fn bench_loop_fid_hand_checked(fd: &OwnedFd, buf: &mut [u8]) -> Tally {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
     let mut t = Tally::default();
     loop {
         let len = match rustix::io::read(fd, &mut *buf) {
@@ -762,22 +760,15 @@ fn bench_loop_fid_hand_checked(fd: &OwnedFd, buf: &mut [u8]) -> Tally {
             let Some(name) = region.get(20 + hb..) else {
                 die("fanotify", "bad handle")
             };
-            // The first NUL: 8 bytes at a time (the has-zero-byte test is
-            // exact for the lowest zero byte), then byte by byte.
-            let name_len = 'scan: {
-                let (mut at, mut scan) = (0, name);
-                while let Some((w, after)) = scan.split_first_chunk::<8>() {
-                    let w = u64::from_le_bytes(*w);
-                    let zero = w.wrapping_sub(LO) & !w & HI;
-                    if zero != 0 {
-                        break 'scan at + (zero.trailing_zeros() / 8) as usize;
-                    }
-                    (at, scan) = (at + 8, after);
+            // kernfd's rule: the first NUL of the name field's last 4
+            // bytes (the kernel pads to 4), one has-zero-byte word test.
+            let name_len = match name.last_chunk::<4>() {
+                Some(w) => {
+                    let w = u32::from_le_bytes(*w);
+                    let zero = w.wrapping_sub(0x0101_0101) & !w & 0x8080_8080;
+                    name.len() - 4 + (zero.trailing_zeros() / 8) as usize
                 }
-                match scan.iter().position(|&b| b == 0) {
-                    Some(i) => at + i,
-                    None => die("fanotify", "unterminated name"),
-                }
+                None => name.iter().position(|&b| b == 0).unwrap_or(0),
             };
             let efd = i32::from_ne_bytes(word(16));
             if efd >= 0 {
