@@ -580,8 +580,10 @@ mod tests {
     fn name_end_is_the_first_nul_of_the_last_4_bytes() {
         // Every length to 40, with up to two NULs anywhere (none, one, or a
         // second after the first), among bytes that trip has-zero tricks.
+        // (Miri, which checks the loads rather than the results, takes the
+        // short lengths.)
         let fill = [b'a', 0x01, 0x80, 0xff, 0x7f];
-        for len in 0..=40_usize {
+        for len in 0..=(if cfg!(miri) { 9 } else { 40 }) {
             for first in 0..=len {
                 for second in first..=len {
                     for &f in &fill {
