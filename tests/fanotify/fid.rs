@@ -2,6 +2,7 @@
 //! records, and what `FIONREAD` counts.
 
 use std::fs;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 
 use kernfd::Errno;
@@ -137,4 +138,54 @@ fn dfid_without_name_and_fid_only() {
     let ev = fid_events(&fan2, &mount, 100);
     assert_eq!(ev[0].mask, EventFlags::ATTRIB);
     assert_eq!(ev[0].records, [(FidKind::Fid, None, f_ino)]);
+}
+
+#[test]
+fn names_of_every_length_read_back_exactly() {
+    // Every name length 1..=255 (NAME_MAX), so every amount of the
+    // kernel's padding (0 to 3 NULs after the name's own) is met, through
+    // both ways `fid()` decodes: one DFID_NAME record checked whole, and
+    // the walk over two records (DFID_NAME then FID, `REPORT_TARGET_FID`).
+    if util::in_mount_ns() {
+        return;
+    }
+    for flags in [
+        InitFlags::REPORT_DFID_NAME,
+        InitFlags::REPORT_DFID_NAME_TARGET,
+    ] {
+        let dir = util::tmpfs();
+        let fan = or_skip!(util::fanotify::group(flags));
+        fan.add(MarkType::Filesystem, EventFlags::CREATE, dir.path())
+            .unwrap();
+        let mut buf = vec![0_u8; 64 * 1024];
+        for len in 1..=255_usize {
+            // Distinct bytes in every position, and no NUL.
+            let name: Vec<u8> = (0..len).map(|i| b'a' + ((i + len) % 26) as u8).collect();
+            let path = dir.path().join(std::ffi::OsStr::from_bytes(&name));
+            fs::write(&path, b"").unwrap();
+            let mut events = fan.read(&mut buf[..]).unwrap();
+            let e = events.next().unwrap().unwrap();
+            assert_eq!(e.mask(), EventFlags::CREATE);
+            let fid = e.fid().unwrap();
+            assert_eq!(fid.kind(), FidKind::DfidName);
+            assert_eq!(fid.name_bytes(), Some(&name[..]), "length {len}");
+            assert_eq!(fid.name().map(|c| c.to_bytes()), Some(&name[..]));
+            // The same record through the full walk.
+            let first = e.infos().find_map(|i| match i {
+                Info::Fid(f) => Some(f),
+                _ => None,
+            });
+            assert_eq!(first, Some(fid));
+            assert_eq!(
+                e.infos().count(),
+                if flags == InitFlags::REPORT_DFID_NAME {
+                    1
+                } else {
+                    2
+                }
+            );
+            drop(e);
+            assert!(events.next().is_none());
+        }
+    }
 }
