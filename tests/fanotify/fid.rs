@@ -169,7 +169,7 @@ fn names_of_every_length_read_back_exactly() {
             let fid = e.fid().unwrap();
             assert_eq!(fid.kind(), FidKind::DfidName);
             assert_eq!(fid.name_bytes(), Some(&name[..]), "length {len}");
-            assert_eq!(fid.name().map(|c| c.to_bytes()), Some(&name[..]));
+            assert_eq!(fid.name().map(std::ffi::CStr::to_bytes), Some(&name[..]));
             // The same record through the full walk.
             let first = e.infos().find_map(|i| match i {
                 Info::Fid(f) => Some(f),
