@@ -290,6 +290,19 @@ fn bench_loop_ino_nix(i: &nix::sys::inotify::Inotify) -> Tally {
     }
 }
 
+/// One read for the checked hand loops: the bytes it filled, `None` when
+/// nothing is queued (`EAGAIN`).
+#[allow(clippy::inline_always)] // part of each loop, as written in it
+#[inline(always)]
+fn read_some<'a>(fd: &OwnedFd, buf: &'a mut [u8]) -> Option<&'a [u8]> {
+    let len = match rustix::io::read(fd, &mut *buf) {
+        Ok(len) => len,
+        Err(rustix::io::Errno::AGAIN) => return None,
+        Err(e) => die("read", e),
+    };
+    Some(buf.get(..len).unwrap_or_else(|| die("read", "too long")))
+}
+
 /// The checked hand loop: the floor of what a loop costs that makes every
 /// check kernfd's parser promises, as straight-line code over the bytes
 /// (no iterator, no error type). Per record: 16 header bytes left, the
@@ -304,12 +317,9 @@ fn bench_loop_ino_hand_checked<const NAME: bool>(fd: &OwnedFd, buf: &mut [u8]) -
     const HI: u64 = 0x8080_8080_8080_8080;
     let mut t = Tally::default();
     loop {
-        let len = match rustix::io::read(fd, &mut *buf) {
-            Ok(len) => len,
-            Err(rustix::io::Errno::AGAIN) => return black_box(t),
-            Err(e) => die("read", e),
+        let Some(mut rest) = read_some(fd, buf) else {
+            return black_box(t);
         };
-        let mut rest = buf.get(..len).unwrap_or_else(|| die("read", "too long"));
         while let Some((head, after)) = rest.split_first_chunk::<16>() {
             let word = |i: usize| [head[i], head[i + 1], head[i + 2], head[i + 3]];
             let Some((field, tail)) = after.split_at_checked(u32::from_ne_bytes(word(12)) as usize)
@@ -721,12 +731,9 @@ const FAN_HEAD: u32 = {
 fn bench_loop_fid_hand_checked(fd: &OwnedFd, buf: &mut [u8]) -> Tally {
     let mut t = Tally::default();
     loop {
-        let len = match rustix::io::read(fd, &mut *buf) {
-            Ok(len) => len,
-            Err(rustix::io::Errno::AGAIN) => return black_box(t),
-            Err(e) => die("read", e),
+        let Some(mut rest) = read_some(fd, buf) else {
+            return black_box(t);
         };
-        let mut rest = buf.get(..len).unwrap_or_else(|| die("read", "too long"));
         while let Some(meta) = rest.first_chunk::<24>() {
             let word = |i: usize| [meta[i], meta[i + 1], meta[i + 2], meta[i + 3]];
             if u32::from_ne_bytes(word(4)) != FAN_HEAD {
@@ -793,12 +800,9 @@ fn bench_loop_fid_hand_checked(fd: &OwnedFd, buf: &mut [u8]) -> Tally {
 fn bench_loop_fd_hand_checked(fd: &OwnedFd, buf: &mut [u8]) -> Tally {
     let mut t = Tally::default();
     loop {
-        let len = match rustix::io::read(fd, &mut *buf) {
-            Ok(len) => len,
-            Err(rustix::io::Errno::AGAIN) => return black_box(t),
-            Err(e) => die("read", e),
+        let Some(mut rest) = read_some(fd, buf) else {
+            return black_box(t);
         };
-        let mut rest = buf.get(..len).unwrap_or_else(|| die("read", "too long"));
         while let Some((meta, tail)) = rest.split_first_chunk::<24>() {
             let word = |i: usize| [meta[i], meta[i + 1], meta[i + 2], meta[i + 3]];
             if u32::from_ne_bytes(word(4)) != FAN_HEAD {
