@@ -101,10 +101,10 @@
 //!   `unsafe_op_in_unsafe_fn` is denied.
 //! - Parsers read no memory through raw pointers: headers are copied out
 //!   with `from_ne_bytes`, lengths are checked, names are borrowed
-//!   subslices. The one exception is measured and fenced: the name scan
-//!   (inotify's names, and fanotify's through `first_nul`) compares a
-//!   borrowed `&[u8; 16]` with SSE2 on `x86_64` and NEON on little-endian
-//!   `aarch64` (each part of its target's baseline), 28 instead of 47
+//!   subslices. The one exception is measured and fenced: the inotify
+//!   name scan compares a borrowed `&[u8; 16]` with SSE2 on `x86_64` and
+//!   NEON on little-endian `aarch64` (each part of its target's
+//!   baseline), 28 instead of 47
 //!   instructions per inotify event on `x86_64` and 30 instead of 42 on
 //!   aarch64 (`sh benches/aarch64-scan.sh`); a safe twin is compiled
 //!   everywhere else and the tests check they agree.
